@@ -1,0 +1,32 @@
+# The README's two commands: `make demo` and `make test`. Each creates the virtual
+# environment on first use, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test test-all bench venv clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/tunaflow run examples/digits-mlp.yaml
+
+test: venv
+	$(BIN)/python -m pytest
+
+test-all: venv
+	$(BIN)/python -m pytest -m ''
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .tunaflow build *.egg-info

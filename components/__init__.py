@@ -1,0 +1,1 @@
+"""Plain-Python building blocks of tunaflow: no Prefect, no MLflow."""

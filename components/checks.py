@@ -1,0 +1,22 @@
+"""Checks of a whole experiment before anything runs or is written."""
+
+from __future__ import annotations
+
+from components.data import DataSplits, load_dataset, split_dataset
+from components.errors import SpecError
+from components.seeding import derive_seed
+from components.space import check_space, grid_values
+from components.spec import CNNSpec, ExperimentSpec
+
+
+def check_experiment(spec: ExperimentSpec) -> DataSplits:
+    """Load and split the data and check the spec against it; the splits come back."""
+    check_space(spec)
+    if spec.search.sampler == "grid":
+        grid_values(spec.search.space)
+    splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
+    if isinstance(spec.model, CNNSpec) and splits.kind != "image":
+        raise SpecError("model.family", f"cnn needs an image source; {spec.data.source} is tabular")
+    if spec.augment.tabular.noise > 0 and splits.kind != "tabular":
+        raise SpecError("augment.tabular.noise", f"tabular noise on an image source ({spec.data.source})")
+    return splits

@@ -1,0 +1,159 @@
+"""PyTorch modules built from the spec's model section.
+
+A ``ClassifierModule`` takes raw input (tabular rows or images shaped (N, H, W) or
+(N, H, W, C)): standardization and reshaping live inside it, so the registered model
+predicts from what a caller has, not from what training prepared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from components.spec import CNNSpec, MLPSpec
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    return _ACTIVATIONS[name]()
+
+
+class InputTransform(nn.Module):
+    """Standardizes raw input with training statistics; images become (N, C, H, W)."""
+
+    def __init__(self, kind: str, mean: np.ndarray, std: np.ndarray):
+        super().__init__()
+        self.kind = kind
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        if self.kind == "image":
+            if x.dim() == 3:
+                x = x.unsqueeze(-1)
+            return ((x - self.mean) / self.std).permute(0, 3, 1, 2)
+        return (x - self.mean) / self.std
+
+
+def input_statistics(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (tabular) or per-channel (image) mean and std of training data."""
+    if kind != "image":
+        axes = 0
+    else:  # per channel for (N, H, W, C); one scalar for (N, H, W)
+        axes = tuple(range(X.ndim - 1)) if X.ndim == 4 else tuple(range(X.ndim))
+    mean = X.mean(axis=axes, dtype=np.float64)
+    std = X.std(axis=axes, dtype=np.float64)
+    std = np.where(std < 1e-8, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+class MLPModule(nn.Module):
+    """Dense layers: linear, [batch norm], activation, dropout; then a linear head."""
+
+    def __init__(self, in_features: int, n_classes: int, spec: MLPSpec):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = in_features
+        for units in spec.units:
+            layers.append(nn.Linear(width, units))
+            if spec.batch_norm:
+                layers.append(nn.BatchNorm1d(units))
+            layers.append(make_activation(spec.activation))
+            if spec.dropout > 0:
+                layers.append(nn.Dropout(spec.dropout))
+            width = units
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class CNNModule(nn.Module):
+    """Conv blocks (conv, [batch norm], activation, pool) and a dense head."""
+
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, spec: CNNSpec):
+        super().__init__()
+        height, width = image_shape[:2]
+        channels = image_shape[2] if len(image_shape) == 3 else 1
+        blocks: list[nn.Module] = []
+        for out_channels in spec.channels:
+            blocks.append(nn.Conv2d(channels, out_channels, spec.kernel_size, padding=spec.kernel_size // 2))
+            if spec.batch_norm:
+                blocks.append(nn.BatchNorm2d(out_channels))
+            blocks.append(make_activation(spec.activation))
+            if spec.pool != "none" and min(height, width) >= 2:
+                blocks.append(nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2))
+                height, width = height // 2, width // 2
+            channels = out_channels
+        self.features = nn.Sequential(*blocks)
+        head: list[nn.Module] = [nn.Flatten(), nn.Linear(channels * height * width, spec.dense_units)]
+        head.append(make_activation(spec.activation))
+        if spec.dropout > 0:
+            head.append(nn.Dropout(spec.dropout))
+        head.append(nn.Linear(spec.dense_units, n_classes))
+        self.head = nn.Sequential(*head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class ClassifierModule(nn.Module):
+    """Raw input -> logits: the input transform followed by the network."""
+
+    def __init__(self, transform: InputTransform, network: nn.Module):
+        super().__init__()
+        self.transform = transform
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(self.transform(x))
+
+
+def build_module(
+    spec: MLPSpec | CNNSpec,
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    kind: str,
+    mean: np.ndarray,
+    std: np.ndarray,
+) -> ClassifierModule:
+    """The network the spec describes, for inputs of ``input_shape`` (without N)."""
+    if isinstance(spec, CNNSpec):
+        if kind != "image":
+            raise ValueError("model.family: cnn needs an image source (arrays shaped (N, H, W[, C]))")
+        network: nn.Module = CNNModule(input_shape, n_classes, spec)
+    else:
+        network = MLPModule(int(np.prod(input_shape)), n_classes, spec)
+    return ClassifierModule(InputTransform(kind, mean, std), network)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def describe_module(module: nn.Module) -> str:
+    return f"{module}\n\ntrainable parameters: {count_parameters(module):,}\n"
+
+
+def predict_proba(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities of a trained module on raw input, in eval mode, in batches."""
+    module.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(X), batch_size):
+            logits = module(torch.as_tensor(np.asarray(X[start:start + batch_size], dtype=np.float32)))
+            out.append(torch.softmax(logits, dim=1).numpy())
+    return np.concatenate(out)

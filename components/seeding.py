@@ -1,0 +1,22 @@
+"""Every seed derives from the spec's one seed and a label (and numbers such as a trial's)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+
+
+def derive_seed(seed: int, *labels: object) -> int:
+    """A stable 31-bit seed for ``labels`` under ``seed``; independent of PYTHONHASHSEED."""
+    text = ":".join([str(seed), *map(str, labels)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,46 @@
+"""One network from a spec: build the module and augmentation, fit, report back."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from torch import nn
+
+from components.augment import build_augmentation
+from components.models import build_module, input_statistics
+from components.seeding import derive_seed, seed_everything
+from components.spec import ExperimentSpec
+from components.training import EpochReport, FitResult, build_classifier, fit_classifier
+
+
+def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int) -> nn.Module:
+    """An initialized module whose input statistics come from the training data ``X``."""
+    seed_everything(derive_seed(seed, "init"))
+    mean, std = input_statistics(X, kind)
+    return build_module(spec.model, X.shape[1:], n_classes, kind, mean, std)
+
+
+def train_model(
+    spec: ExperimentSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_classes: int,
+    kind: str,
+    seed: int,
+    valid: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int | None = None,
+    report: Callable[[int, dict], None] | None = None,
+) -> tuple[nn.Module, FitResult]:
+    """Fit the spec's network on (X, y); with ``valid``, early stopping may apply."""
+    module = prepare_module(spec, X, n_classes, kind, seed)
+    _, std = input_statistics(X, kind)
+    augmentation = build_augmentation(spec.augment, kind, std)
+    callbacks = [("report", EpochReport(report))] if report else []
+    net = build_classifier(
+        module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
+        epochs=epochs, augmentation=augmentation, callbacks=callbacks,
+    )
+    result = fit_classifier(net, X, y)
+    return net.module_, result

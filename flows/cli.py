@@ -1,0 +1,103 @@
+"""The command line: parse, validate, call a flow. Exit 0 ok, 2 bad input, 1 unexpected failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _quiet_prefect_defaults() -> None:
+    # No network here, and none expected of users' machines: no telemetry attempts.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_CLI_COLORS", "true")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunaflow", description="AutoML flows for neural networks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a spec end to end as a Prefect flow")
+    run.add_argument("spec", help="experiment spec (YAML)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a spec field, e.g. --set train.lr=0.01 (repeatable)")
+    run.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
+    validate = sub.add_parser("validate", help="check a spec and its data; change nothing")
+    validate.add_argument("spec")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    sub.add_parser("schema", help="print the JSON schema of the spec")
+    return parser
+
+
+def _preflight(path: str, overrides: list[str]):
+    """Everything a user can get wrong, checked before anything is written."""
+    from components.checks import check_experiment
+    from components.spec import load_spec
+    from tasks.storage import check_study_matches
+
+    spec = load_spec(path, overrides)
+    check_experiment(spec)
+    check_study_matches(spec)
+    return spec
+
+
+def _print_summary(summary: dict) -> None:
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in summary["test_metrics"].items())
+    params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                       for k, v in summary["best_params"].items())
+    print(
+        f"\nstudy        {summary['study']}: {summary['n_trials']} trials, {summary['n_pruned']} pruned\n"
+        f"best value   {summary['best_value']:.4f} (trial {summary['best_trial']})\n"
+        f"best params  {params or '(no search space)'}\n"
+        f"test         {metrics}\n"
+        f"model        {summary['model_uri']} (alias {summary['alias']})\n"
+        f"mlflow run   {summary['mlflow_run_id']}"
+    )
+
+
+def _run(args) -> int:
+    spec = _preflight(args.spec, args.overrides)
+    from flows.automl import automl_flow
+
+    summary = automl_flow(spec)
+    _print_summary(summary)
+    if args.json:
+        keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id",
+                "model_uri", "alias", "registered_model", "version", "prefect_flow_run_id")
+        print(json.dumps({k: summary[k] for k in keys}))
+    return EXIT_OK
+
+
+def _validate(args) -> int:
+    spec = _preflight(args.spec, args.overrides)
+    print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, "
+          f"{len(spec.search.space)} searched field(s), {spec.search.n_trials} trials)")
+    return EXIT_OK
+
+
+def _schema(args) -> int:
+    from components.spec import ExperimentSpec
+
+    print(json.dumps(ExperimentSpec.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_prefect_defaults()
+    args = _parser().parse_args(argv)
+    from components.errors import UserInputError
+
+    try:
+        return {"run": _run, "validate": _validate, "schema": _schema}[args.command](args)
+    except UserInputError as error:
+        print(f"tunaflow: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tunaflow: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

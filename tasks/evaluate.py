@@ -1,0 +1,26 @@
+"""Stage: score the final model on the held-out test split."""
+
+from __future__ import annotations
+
+import mlflow
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from components.data import DataSplits
+from components.metrics import classification_metrics, confusion_figure
+from components.models import predict_proba
+from components.spec import ExperimentSpec
+from tasks.tracking import TrackingContext, log_figure_artifact, stage_run
+from tasks.train import FinalModel
+
+
+@task(name="evaluate", cache_policy=NO_CACHE)
+def evaluate(spec: ExperimentSpec, final: FinalModel, splits: DataSplits, ctx: TrackingContext) -> dict:
+    proba = predict_proba(final.module, splits.X_test)
+    metrics, matrix = classification_metrics(splits.y_test, proba, splits.n_classes)
+    with stage_run(ctx, "evaluation"):
+        mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
+        mlflow.log_dict({"labels": [str(c) for c in splits.classes], "matrix": matrix.tolist()},
+                        "confusion_matrix.json")
+        log_figure_artifact(confusion_figure(matrix, splits.classes), "confusion_matrix.png")
+    return metrics

@@ -1,0 +1,116 @@
+"""The registered model: an MLflow pyfunc that predicts labels (or probabilities) from raw input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+import torch
+
+from components.models import build_module, predict_proba
+from components.spec import ExperimentSpec
+
+PACKAGE_DIRS = [str(Path(__file__).resolve().parents[1] / name) for name in ("components", "tasks")]
+
+
+@contextmanager
+def _without_type_hint_advice():
+    # MLflow advises type hints on every PythonModel subclass, forcing the warning on with
+    # its own filter; tunaflow states the signature itself (an image tensor or the columns).
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda *args, **kwargs: None
+        yield
+
+
+with _without_type_hint_advice():
+
+    class TunaflowClassifier(mlflow.pyfunc.PythonModel):
+        """Raw rows (a DataFrame of the source's columns) or images in, labels out.
+
+        ``params={"output": "proba"}`` returns one probability column per class instead.
+        """
+
+        def load_context(self, context):
+            config = json.loads(Path(context.artifacts["config"]).read_text())
+            spec = ExperimentSpec.model_validate(config["spec"])
+            shape = tuple(config["input_shape"])
+            zeros = np.zeros(shape[-1] if config["kind"] == "tabular" or len(shape) == 3 else (), np.float32)
+            self.module = build_module(spec.model, shape, len(config["classes"]), config["kind"], zeros, zeros + 1)
+            self.module.load_state_dict(torch.load(context.artifacts["weights"], weights_only=True))
+            self.module.eval()
+            self.classes = np.asarray(config["classes"])
+            self.features = config.get("feature_names")
+
+        def _as_array(self, model_input) -> np.ndarray:
+            if isinstance(model_input, pd.DataFrame):
+                if self.features:
+                    missing = [c for c in self.features if c not in model_input.columns]
+                    if missing:
+                        raise ValueError(f"missing input column(s): {', '.join(missing[:5])}")
+                    model_input = model_input[self.features]
+                return model_input.to_numpy(dtype=np.float32)
+            return np.asarray(model_input, dtype=np.float32)
+
+        def predict(self, context, model_input, params=None):
+            proba = predict_proba(self.module, self._as_array(model_input))
+            if (params or {}).get("output") == "proba":
+                return pd.DataFrame(proba, columns=[str(c) for c in self.classes])
+            return self.classes[proba.argmax(axis=1)]
+
+
+def requirements() -> list[str]:
+    import sklearn
+
+    return [
+        f"mlflow=={mlflow.__version__}",
+        f"torch=={torch.__version__.split('+')[0]}",
+        f"numpy=={np.__version__}",
+        f"pandas=={pd.__version__}",
+        f"pydantic>=2",
+        f"scikit-learn=={sklearn.__version__}",
+    ]
+
+
+def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, classes: list,
+                   input_shape: tuple, feature_names: list[str] | None, example: np.ndarray,
+                   workdir: Path) -> mlflow.models.model.ModelInfo:
+    """Log ``module`` as a pyfunc with signature and input example under the active run."""
+    weights = workdir / "weights.pt"
+    torch.save(module.state_dict(), weights)
+    config = workdir / "config.json"
+    config.write_text(json.dumps({
+        "spec": spec.model_dump(mode="json"), "kind": kind, "classes": classes,
+        "input_shape": list(input_shape), "feature_names": feature_names,
+    }))
+    model_input = pd.DataFrame(example, columns=feature_names) if kind == "tabular" else example
+    python_model = TunaflowClassifier()
+    python_model.module, python_model.classes, python_model.features = module, np.asarray(classes), feature_names
+    signature = mlflow.models.infer_signature(
+        model_input, python_model.predict(None, model_input), params={"output": "label"})
+    pyfunc_logger = logging.getLogger("mlflow.pyfunc")
+    level = pyfunc_logger.level
+    # Its note on cloudpickle concerns models from untrusted sources; this class is tunaflow's own.
+    pyfunc_logger.setLevel(logging.ERROR)
+    try:
+        return _log_model(weights, config, signature, model_input)
+    finally:
+        pyfunc_logger.setLevel(level)
+
+
+def _log_model(weights: Path, config: Path, signature, model_input):
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=TunaflowClassifier(),
+        artifacts={"weights": str(weights), "config": str(config)},
+        code_paths=PACKAGE_DIRS,
+        signature=signature,
+        input_example=model_input,
+        pip_requirements=requirements(),
+    )

@@ -1,0 +1,48 @@
+"""Stage: check the logged model loads and predicts, register it, then move the alias."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+from mlflow.tracking import MlflowClient
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from components.data import DataSplits
+from components.models import predict_proba
+from components.spec import ExperimentSpec
+from tasks.search import SearchResult
+from tasks.tracking import TrackingContext, stage_run
+from tasks.train import FinalModel
+
+
+@task(name="register model", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metrics: dict,
+             splits: DataSplits, ctx: TrackingContext) -> dict:
+    smoke = splits.X_test[:16]
+    expected = np.asarray(splits.classes)[predict_proba(final.module, smoke).argmax(axis=1)]
+    loaded = mlflow.pyfunc.load_model(final.model_uri)
+    model_input = smoke
+    if splits.kind == "tabular":
+        import pandas as pd
+
+        model_input = pd.DataFrame(smoke, columns=splits.feature_names)
+    got = np.asarray(loaded.predict(model_input))
+    if not np.array_equal(got, expected):
+        raise RuntimeError("the logged model does not reproduce the trained model's predictions")
+    name = spec.model_name
+    with stage_run(ctx, "registration"):
+        tags = {
+            "tunaflow.study": best.study,
+            "tunaflow.best_trial": str(best.best_trial),
+            "tunaflow.data_digest": splits.digest,
+            "tunaflow.mlflow_run_id": ctx.parent_run_id,
+            "tunaflow.prefect_flow_run_id": ctx.flow_run_id or "",
+            **{f"test_{k}": f"{v:.6g}" for k, v in metrics.items()},
+        }
+        version = mlflow.register_model(final.model_uri, name, tags=tags)
+        client = MlflowClient()
+        client.set_registered_model_alias(name, spec.tracking.alias, version.version)
+        mlflow.log_params({"registered_model": name, "version": version.version, "alias": spec.tracking.alias})
+    return {"name": name, "version": str(version.version), "alias": spec.tracking.alias,
+            "model_uri": f"models:/{name}/{version.version}"}

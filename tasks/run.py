@@ -1,0 +1,41 @@
+"""The parent MLflow run of a flow run: opened first, closed with the outcome."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from components.secrets import mask_url
+from components.spec import ExperimentSpec
+from tasks.storage import storage_url
+from tasks.tracking import TrackingContext, close_run, flatten_spec, log_batch, open_parent_run
+
+
+@task(name="start tracking", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def start_tracking(spec: ExperimentSpec) -> TrackingContext:
+    flow_run_id = str(flow_run.get_id() or "")
+    tags = {
+        "tunaflow.study": spec.name,
+        "tunaflow.storage": mask_url(storage_url(spec)),
+        "tunaflow.prefect_flow_run_id": flow_run_id,
+        "tunaflow.prefect_flow_run_name": str(flow_run.get_name() or ""),
+    }
+    ctx = open_parent_run(spec.experiment_name, f"{spec.name}-{flow_run.get_name() or 'run'}", tags)
+    log_batch(ctx.parent_run_id, params={"seed": spec.seed, **flatten_spec(spec.model_dump(mode="json"))})
+    return ctx
+
+
+@task(name="finish tracking", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def finish_tracking(ctx: TrackingContext, status: str, summary: dict | None = None) -> None:
+    if summary:
+        metrics = {f"test_{k}": v for k, v in summary.get("test_metrics", {}).items()}
+        if summary.get("best_value") is not None:
+            metrics["best_value"] = summary["best_value"]
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient()
+        for key, value in metrics.items():
+            client.log_metric(ctx.parent_run_id, key, float(value))
+        client.set_tag(ctx.parent_run_id, "tunaflow.model_uri", summary.get("model_uri", ""))
+    close_run(ctx.parent_run_id, status)

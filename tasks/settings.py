@@ -1,0 +1,37 @@
+"""Where state lives: TUNAFLOW_HOME and the embedded defaults under it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+
+def tunaflow_home() -> Path:
+    """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use."""
+    home = Path(os.environ.get("TUNAFLOW_HOME") or ".tunaflow").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI``, or the SQLite store under TUNAFLOW_HOME."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{tunaflow_home() / 'mlflow.db'}"
+
+
+def artifact_root() -> str | None:
+    """Artifacts go under TUNAFLOW_HOME with the embedded store; a server decides its own."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    return (tunaflow_home() / "artifacts").as_uri()
+
+
+def default_storage_url() -> str:
+    return f"sqlite:///{tunaflow_home() / 'optuna.db'}"
+
+
+def quiet_library_logs() -> None:
+    """Schema migrations and per-request chatter are not what a user wants to read."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent", "mlflow.models.model"):
+        logging.getLogger(name).setLevel(logging.WARNING)

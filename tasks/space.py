@@ -1,0 +1,22 @@
+"""Stage: define the search space and record it."""
+
+from __future__ import annotations
+
+import mlflow
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from components.space import describe_space
+from components.spec import ExperimentSpec
+from tasks.tracking import TrackingContext, log_dict_artifact, stage_run
+
+
+@task(name="define search space", cache_policy=NO_CACHE)
+def define_space(spec: ExperimentSpec, ctx: TrackingContext) -> dict:
+    space = describe_space(spec.search.space)
+    with stage_run(ctx, "search_space"):
+        mlflow.log_params({"sampler": spec.search.sampler, "pruner": spec.search.pruner,
+                           "n_trials": spec.search.n_trials, "metric": spec.search.metric,
+                           "n_dimensions": len(space)})
+        log_dict_artifact(space, "search_space.json")
+    return space

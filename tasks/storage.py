@@ -1,0 +1,53 @@
+"""The Optuna study storage: embedded SQLite by default, any RDB URL when the spec says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from components.errors import UserInputError
+from components.secrets import mask_text, mask_url
+from components.spec import ExperimentSpec
+from tasks.settings import default_storage_url
+
+
+def storage_url(spec: ExperimentSpec) -> str:
+    return spec.search.storage or default_storage_url()
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage; SQLite waits on its lock instead of failing under several workers."""
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except (ArgumentError, OperationalError, ValueError, ImportError) as error:
+        detail = mask_text(str(error).splitlines()[0], url)
+        raise UserInputError("search.storage", f"cannot open {mask_url(url)}: {detail}") from None
+
+
+def existing_study(spec: ExperimentSpec) -> optuna.Study | None:
+    """The study of this spec's name, if the storage already has one (read only)."""
+    url = storage_url(spec)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None  # opening would create the file
+    storage = open_storage(url)
+    names = {s.study_name for s in storage.get_all_studies()}
+    if spec.name not in names:
+        return None
+    return optuna.load_study(study_name=spec.name, storage=storage)
+
+
+def check_study_matches(spec: ExperimentSpec) -> None:
+    """A spec may resume its study only if what makes trials comparable is unchanged."""
+    study = existing_study(spec)
+    if study is None:
+        return
+    digest = study.user_attrs.get("tunaflow.spec_digest")
+    if digest and digest != spec.study_digest():
+        raise UserInputError(
+            "name",
+            f"study {spec.name!r} already exists with a different spec; resume it with the same "
+            "spec, or give this experiment another name (--set name=...)",
+        )

@@ -1,0 +1,144 @@
+"""MLflow run tree: one parent run per flow run, one nested run per stage and per trial."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import mlflow
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+from components.secrets import mask_url
+from tasks.settings import artifact_root, quiet_library_logs, tracking_uri
+
+MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch call
+
+
+@dataclass(frozen=True)
+class TrackingContext:
+    """Where a flow run's MLflow runs go; passed to every stage task."""
+
+    tracking_uri: str
+    experiment_id: str
+    parent_run_id: str
+    flow_run_id: str | None = None
+
+
+def use_tracking_store() -> str:
+    quiet_library_logs()
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def ensure_experiment(name: str) -> str:
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        if found.lifecycle_stage == "deleted":
+            client.restore_experiment(found.experiment_id)
+        return found.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_root())
+
+
+def open_parent_run(experiment_name: str, run_name: str, tags: dict[str, str]) -> TrackingContext:
+    uri = use_tracking_store()
+    experiment_id = ensure_experiment(experiment_name)
+    run = MlflowClient().create_run(experiment_id, run_name=run_name, tags=tags)
+    return TrackingContext(uri, experiment_id, run.info.run_id, tags.get("tunaflow.prefect_flow_run_id"))
+
+
+def close_run(run_id: str, status: str = "FINISHED") -> None:
+    MlflowClient().set_terminated(run_id, status=status)
+
+
+@contextmanager
+def stage_run(ctx: TrackingContext, stage: str) -> Iterator[mlflow.ActiveRun]:
+    """A nested run under the parent for one stage; FAILED if the stage raises."""
+    mlflow.set_tracking_uri(ctx.tracking_uri)
+    tags = {"tunaflow.stage": stage}
+    if ctx.flow_run_id:
+        tags["tunaflow.prefect_flow_run_id"] = ctx.flow_run_id
+    run = mlflow.start_run(experiment_id=ctx.experiment_id, run_name=stage,
+                           parent_run_id=ctx.parent_run_id, tags=tags)
+    try:
+        yield run
+    except BaseException:
+        mlflow.end_run("FAILED")
+        raise
+    mlflow.end_run("FINISHED")
+
+
+def log_dict_artifact(data: Any, path: str, run_id: str | None = None) -> None:
+    if run_id is None:
+        mlflow.log_dict(data, path)
+    else:
+        MlflowClient().log_dict(run_id, data, path)
+
+
+def log_text_artifact(text: str, path: str) -> None:
+    mlflow.log_text(text, path)
+
+
+def log_figure_artifact(figure, path: str, run_id: str | None = None) -> None:
+    import matplotlib.pyplot as plt
+
+    if run_id is None:
+        mlflow.log_figure(figure, path)
+    else:
+        MlflowClient().log_figure(run_id, figure, path)
+    plt.close(figure)
+
+
+def safe_params(params: dict[str, Any]) -> list[Param]:
+    """MLflow params as text, URLs masked, values cut to MLflow's 6000-character limit."""
+    out = []
+    for key, value in params.items():
+        text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        out.append(Param(key, (mask_url(text) or "")[:6000]))
+    return out
+
+
+def log_batch(run_id: str, metrics: list[Metric] = (), params: dict | None = None,
+              tags: dict | None = None) -> None:
+    """Many metrics, params and tags in as few calls as MLflow allows."""
+    client = MlflowClient()
+    param_list = safe_params(params or {})
+    tag_list = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+    metrics = list(metrics)
+    client.log_batch(run_id, metrics=metrics[:MAX_BATCH], params=param_list[:100], tags=tag_list)
+    for start in range(MAX_BATCH, len(metrics), MAX_BATCH):
+        client.log_batch(run_id, metrics=metrics[start:start + MAX_BATCH])
+    for start in range(100, len(param_list), 100):
+        client.log_batch(run_id, params=param_list[start:start + 100])
+
+
+def epoch_metrics(history: list[dict], prefix: str = "", timestamp: int | None = None) -> list[Metric]:
+    """Per-epoch metrics as one list, for a single log_batch."""
+    import time
+
+    stamp = timestamp or int(time.time() * 1000)
+    return [Metric(f"{prefix}{key}", float(value), stamp, int(row["epoch"]))
+            for row in history for key, value in row.items() if key != "epoch"]
+
+
+def flatten_spec(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested spec as dotted keys, for MLflow params."""
+    if isinstance(tree, dict) and tree:
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            if key == "space":
+                out[f"{prefix}{key}"] = json.dumps(value, sort_keys=True)
+            else:
+                out.update(flatten_spec(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): tree}
+
+
+def temp_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tunaflow-"))

@@ -1,0 +1,49 @@
+"""Stage: train the final model on train+validation with the best parameters, and log it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mlflow
+import numpy as np
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from torch import nn
+
+from components.data import DataSplits
+from components.models import count_parameters
+from components.seeding import derive_seed
+from components.space import apply_params
+from components.spec import ExperimentSpec
+from components.trainer import train_model
+from tasks.pyfunc import log_classifier
+from tasks.search import SearchResult
+from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run, temp_dir
+
+
+@dataclass
+class FinalModel:
+    """The trained final network and where MLflow keeps it."""
+
+    module: nn.Module
+    model_uri: str
+    run_id: str
+    epochs: int
+    spec: ExperimentSpec
+
+
+@task(name="train final model", cache_policy=NO_CACHE)
+def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ctx: TrackingContext) -> FinalModel:
+    final_spec = apply_params(spec, best.best_params)
+    X = np.concatenate([splits.X_train, splits.X_val])
+    y = np.concatenate([splits.y_train, splits.y_val])
+    with stage_run(ctx, "final_training") as run:
+        module, fit = train_model(final_spec, X, y, n_classes=splits.n_classes, kind=splits.kind,
+                                  seed=derive_seed(spec.seed, "final"), epochs=best.best_epoch)
+        log_batch(run.info.run_id, metrics=epoch_metrics(fit.history),
+                  params={**best.best_params, "epochs": best.best_epoch, "n_samples": len(y)})
+        mlflow.log_metrics({"n_params": count_parameters(module), "samples_per_second": fit.samples_per_second})
+        info = log_classifier(module, final_spec, kind=splits.kind, classes=splits.classes,
+                              input_shape=splits.input_shape, feature_names=splits.feature_names,
+                              example=splits.X_test[:5], workdir=temp_dir())
+    return FinalModel(module, info.model_uri, run.info.run_id, best.best_epoch, final_spec)

@@ -1,0 +1,34 @@
+"""Every test runs with its own TUNAFLOW_HOME; no test touches ./.tunaflow or a user's MLflow."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture(autouse=True)
+def tunaflow_home(tmp_path, monkeypatch):
+    home = tmp_path / "tunaflow-home"
+    monkeypatch.setenv("TUNAFLOW_HOME", str(home))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return home
+
+
+def tiny_spec_tree(**sections) -> dict:
+    """A spec that trains in well under a second: digits, small MLP, two epochs, two trials."""
+    tree = {
+        "name": "tiny",
+        "seed": 3,
+        "data": {"source": "digits", "subsample": 0.5},
+        "model": {"family": "mlp", "layers": 1, "units": [32]},
+        "train": {"epochs": 2, "batch_size": 64},
+        "search": {"n_trials": 2, "pruner": "none",
+                   "space": {"train.lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}},
+    }
+    for key, value in sections.items():
+        tree[key] = {**tree.get(key, {}), **value} if isinstance(value, dict) else value
+    return tree
