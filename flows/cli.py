@@ -58,8 +58,14 @@ def _print_summary(summary: dict) -> None:
 
 
 def _run(args) -> int:
+    from flows.server import start_temporary_server_early
+
+    starting = start_temporary_server_early()
     spec = _preflight(args.spec, args.overrides)
     from flows.automl import automl_flow
+
+    if starting is not None:
+        starting.join()
 
     summary = automl_flow(spec)
     _print_summary(summary)

@@ -1,0 +1,1 @@
+"""Schedules and work-pool deployments of the flows (nothing imports this package)."""
