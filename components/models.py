@@ -59,20 +59,27 @@ def input_statistics(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+def normalized_activation(width: int, spec: MLPSpec | CNNSpec, conv: bool) -> list[nn.Module]:
+    """Activation with batch normalization before or after it, as the spec says."""
+    layers = [make_activation(spec.activation)]
+    if spec.batch_norm:
+        norm = nn.BatchNorm2d(width) if conv else nn.BatchNorm1d(width)
+        layers.insert(0 if spec.batch_norm_position == "before" else 1, norm)
+    return layers
+
+
 class MLPModule(nn.Module):
-    """Dense layers: linear, [batch norm], activation, dropout; then a linear head."""
+    """Dense layers: linear, batch norm and activation (in the spec's order), dropout; a linear head."""
 
     def __init__(self, in_features: int, n_classes: int, spec: MLPSpec):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
-        for units in spec.units:
+        for units, rate in zip(spec.units, spec.dropout_rates()):
             layers.append(nn.Linear(width, units))
-            if spec.batch_norm:
-                layers.append(nn.BatchNorm1d(units))
-            layers.append(make_activation(spec.activation))
-            if spec.dropout > 0:
-                layers.append(nn.Dropout(spec.dropout))
+            layers += normalized_activation(units, spec, conv=False)
+            if rate > 0:
+                layers.append(nn.Dropout(rate))
             width = units
         layers.append(nn.Linear(width, n_classes))
         self.layers = nn.Sequential(*layers)
@@ -82,32 +89,38 @@ class MLPModule(nn.Module):
 
 
 class CNNModule(nn.Module):
-    """Conv blocks (conv, [batch norm], activation, pool) and a dense head."""
+    """Conv blocks (conv, batch norm and activation, pool, dropout) and a dense head."""
 
     def __init__(self, image_shape: tuple[int, ...], n_classes: int, spec: CNNSpec):
         super().__init__()
         height, width = image_shape[:2]
         channels = image_shape[2] if len(image_shape) == 3 else 1
+        rates = spec.dropout_rates()
         blocks: list[nn.Module] = []
-        for out_channels in spec.channels:
+        for out_channels, rate in zip(spec.channels, rates):
             blocks.append(nn.Conv2d(channels, out_channels, spec.kernel_size, padding=spec.kernel_size // 2))
-            if spec.batch_norm:
-                blocks.append(nn.BatchNorm2d(out_channels))
-            blocks.append(make_activation(spec.activation))
+            blocks += normalized_activation(out_channels, spec, conv=True)
             if spec.pool != "none" and min(height, width) >= 2:
                 blocks.append(nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2))
                 height, width = height // 2, width // 2
+            if rate > 0:
+                blocks.append(nn.Dropout2d(rate))
             channels = out_channels
         self.features = nn.Sequential(*blocks)
         head: list[nn.Module] = [nn.Flatten(), nn.Linear(channels * height * width, spec.dense_units)]
         head.append(make_activation(spec.activation))
-        if spec.dropout > 0:
-            head.append(nn.Dropout(spec.dropout))
+        if rates[-1] > 0:
+            head.append(nn.Dropout(rates[-1]))
         head.append(nn.Linear(spec.dense_units, n_classes))
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+
+def weight_layers(module: nn.Module) -> list[nn.Module]:
+    """The linear and conv layers in order: what per-layer L1/L2 coefficients refer to."""
+    return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
 
 
 class ClassifierModule(nn.Module):

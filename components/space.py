@@ -35,18 +35,10 @@ def apply_params(spec: ExperimentSpec, params: Mapping[str, Any]) -> ExperimentS
     return build_spec(tree, where="search.space")
 
 
-def _walk(space: Mapping[str, Any], prefix: str = ""):
+def _check_entries(spec: ExperimentSpec, space: Mapping[str, Any], chosen: dict[str, Any]) -> None:
+    base = apply_params(spec, chosen) if chosen else spec
+    tree = base.model_dump(mode="json")
     for path, dist in space.items():
-        yield path, dist
-        if isinstance(dist, CategoricalDistribution):
-            for branch in dist.branches.values():
-                yield from _walk(branch)
-
-
-def check_space(spec: ExperimentSpec) -> None:
-    """Every searched path exists, and every bound or choice makes a valid spec."""
-    tree = spec.model_dump(mode="json")
-    for path, dist in _walk(spec.search.space):
         where = f"search.space.{path}"
         if path.split(".")[0] in ("name", "seed", "search", "tracking"):
             raise SpecError(where, "only data, augment, model and train fields can be searched")
@@ -54,10 +46,19 @@ def check_space(spec: ExperimentSpec) -> None:
             raise SpecError(where, "no such field in the spec")
         for value in dist.candidates():
             try:
-                apply_params(spec, {path: value})
+                apply_params(base, {path: value})
             except SpecError as error:
                 detail = error.problem.strip().splitlines()[0].strip()
                 raise SpecError(where, f"value {value!r} does not fit: {detail}") from None
+        if isinstance(dist, CategoricalDistribution):
+            for choice in dist.choices:
+                # a branch's keys exist once its choice is made (a schedule's own fields, say)
+                _check_entries(spec, dist.branch_for(choice), {**chosen, path: choice})
+
+
+def check_space(spec: ExperimentSpec) -> None:
+    """Every searched path exists, and every bound or choice makes a valid spec."""
+    _check_entries(spec, spec.search.space, {})
 
 
 def grid_values(space: Mapping[str, Any]) -> dict[str, list]:

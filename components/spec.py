@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from components.distributions import Distribution
 from components.errors import SpecError
 from components.paths import set_path
+from components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -58,10 +59,26 @@ class AugmentSpec(_Section):
     tabular: TabularAugmentSpec = Field(default_factory=TabularAugmentSpec)
 
 
+Rate = Annotated[float, Field(ge=0, lt=1)]
+Coefficient = Annotated[float, Field(ge=0)]
+
+
+def per_layer(values: float | list, count: int) -> list:
+    """A value per layer: a scalar for all, or a list whose last item repeats."""
+    if not isinstance(values, list):
+        return [values] * count
+    if not values:
+        return [0.0] * count
+    return (values + [values[-1]] * count)[:count]
+
+
 class _ModelBase(_Section):
     activation: Literal[ACTIVATIONS] = "relu"
-    dropout: float = Field(default=0.0, ge=0, lt=1)
+    dropout: Rate | list[Rate] = Field(
+        default=0.0, description="Dropout rate, or one rate per hidden layer (mlp) / per block and head (cnn).")
     batch_norm: bool = False
+    batch_norm_position: Literal["before", "after"] = Field(
+        default="before", description="Batch normalization before or after the activation.")
 
 
 class MLPSpec(_ModelBase):
@@ -73,6 +90,8 @@ class MLPSpec(_ModelBase):
         default_factory=lambda: [128, 64],
         description="Width per hidden layer; a shorter list repeats its last width.",
     )
+    shrink: float | None = Field(
+        default=None, gt=0, le=1, description="If set, layer i has units[0] * shrink**i units.")
 
     @model_validator(mode="before")
     @classmethod
@@ -85,22 +104,39 @@ class MLPSpec(_ModelBase):
     def _one_width_per_layer(self) -> "MLPSpec":
         if not self.units:
             raise ValueError("units needs at least one width")
-        widths = self.units[: self.layers]
-        widths += [widths[-1]] * (self.layers - len(widths))
+        if self.shrink is not None:
+            widths = [max(1, round(self.units[0] * self.shrink ** i)) for i in range(self.layers)]
+        else:
+            widths = per_layer(self.units, self.layers)
         object.__setattr__(self, "units", widths)
         return self
+
+    def dropout_rates(self) -> list[float]:
+        return per_layer(self.dropout, self.layers)
 
 
 class CNNSpec(_ModelBase):
     """Convolution blocks (conv, [batch norm], activation, pool) and a dense head."""
 
     family: Literal["cnn"] = "cnn"
+    blocks: int = Field(default=2, ge=1, le=8, description="Number of conv blocks.")
     channels: list[Annotated[int, Field(ge=1, le=1024)]] = Field(
-        default_factory=lambda: [16, 32], min_length=1, description="Channels per conv block."
-    )
+        default_factory=lambda: [16, 32], min_length=1,
+        description="Channels per conv block; a shorter list repeats its last value.")
     kernel_size: int = Field(default=3, ge=1, le=11)
     pool: Literal["max", "avg", "none"] = "max"
-    dense_units: int = Field(default=64, ge=1, le=8192)
+    dense_units: int = Field(default=64, ge=1, le=8192, description="Width of the dense head.")
+
+    @model_validator(mode="after")
+    def _one_width_per_block(self) -> "CNNSpec":
+        object.__setattr__(self, "channels", per_layer(self.channels, self.blocks))
+        return self
+
+    def dropout_rates(self) -> list[float]:
+        """One rate per conv block, then the head's."""
+        if isinstance(self.dropout, list):
+            return per_layer(self.dropout, self.blocks + 1)
+        return [0.0] * self.blocks + [self.dropout]
 
 
 ModelSpec = Annotated[Union[MLPSpec, CNNSpec], Field(discriminator="family")]
@@ -114,6 +150,14 @@ class EarlyStoppingSpec(_Section):
     restore_best: bool = True
 
 
+class LearningCurveSpec(_Section):
+    """Retrain the best configuration on growing shares of the training data."""
+
+    enabled: bool = True
+    fractions: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [0.1, 0.25, 0.5, 1.0], min_length=2)
+
+
 class TrainSpec(_Section):
     """How each network is trained."""
 
@@ -121,9 +165,27 @@ class TrainSpec(_Section):
     batch_size: int = Field(default=64, ge=1)
     optimizer: Literal[OPTIMIZERS] = "adam"
     lr: float = Field(default=1e-3, gt=0, le=10)
-    momentum: float = Field(default=0.9, ge=0, lt=1, description="SGD and RMSprop momentum.")
-    weight_decay: float = Field(default=0.0, ge=0, description="L2 as decoupled/optimizer decay.")
+    momentum: float = Field(default=0.9, ge=0, lt=1, description="sgd and rmsprop momentum.")
+    nesterov: bool = Field(default=False, description="Nesterov momentum (sgd).")
+    betas: tuple[Rate, Rate] = Field(default=(0.9, 0.999), description="adam and adamw betas.")
+    alpha: float = Field(default=0.99, gt=0, lt=1, description="rmsprop smoothing constant.")
+    eps: float = Field(default=1e-8, gt=0)
+    weight_decay: float = Field(
+        default=0.0, ge=0, description="Optimizer weight decay: decoupled for adamw, L2 in the gradient otherwise.")
+    l1: Coefficient | list[Coefficient] = Field(
+        default=0.0, description="L1 penalty on weights (not biases): one value, or one per layer.")
+    l2: Coefficient | list[Coefficient] = Field(
+        default=0.0, description="L2 penalty sum(w**2) on weights (not biases): one value, or one per layer.")
+    grad_clip: float | None = Field(default=None, gt=0, description="Clip the gradient norm to this value.")
+    lr_schedule: LRSchedule = Field(default_factory=ConstantSchedule)
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
+    learning_curve: LearningCurveSpec = Field(default_factory=LearningCurveSpec)
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self) -> "TrainSpec":
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+            raise ValueError("nesterov needs optimizer sgd with momentum > 0")
+        return self
 
 
 class SearchSpec(_Section):
@@ -180,17 +242,25 @@ class ExperimentSpec(_Section):
         return hashlib.sha256(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
 
 
+_UNION_TAGS = {"mlp", "cnn", "float", "int", "categorical", *SCHEDULES}
+
+
 def format_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
     """One line per problem, each naming the dotted field."""
     lines = []
     for item in error.errors():
-        loc = [str(p) for p in item["loc"] if p not in ("mlp", "cnn", "float", "int", "categorical")]
+        loc = [str(p) for p in item["loc"]]
+        # pydantic names the chosen member of a tagged union inside the path; a field never
+        # ends a path with it, so drop tags that are followed by more of the path
+        loc = [p for i, p in enumerate(loc) if not (p in _UNION_TAGS and i < len(loc) - 1)]
         field = ".".join(loc) or "spec"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"
         elif item["type"] == "literal_error":
             message = f"{message} (got {item.get('input')!r})"
+        elif item["type"] == "union_tag_invalid":
+            message = message.replace("Input tag", "unknown name")
         lines.append(f"{prefix}{field}: {message}")
     return lines
 

@@ -9,11 +9,13 @@ from typing import Callable
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
 
-from components.spec import TrainSpec
+from components.models import weight_layers
+from components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
+from components.spec import TrainSpec, per_layer
 
 _OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -79,16 +81,108 @@ class FitResult:
     samples_per_second: float = 0.0
 
 
+def optimizer_params(train: TrainSpec) -> dict:
+    """The chosen optimizer's own parameters, as skorch ``optimizer__`` arguments."""
+    params: dict = {"weight_decay": train.weight_decay, "eps": train.eps}
+    if train.optimizer == "sgd":
+        params = {"weight_decay": train.weight_decay, "momentum": train.momentum, "nesterov": train.nesterov}
+    elif train.optimizer == "rmsprop":
+        params.update(momentum=train.momentum, alpha=train.alpha)
+    else:
+        params["betas"] = tuple(train.betas)
+    return params
+
+
+class RegularizedClassifier(NeuralNetClassifier):
+    """skorch's classifier with L1 and L2 penalties on weights (never biases), per layer.
+
+    ``l1``/``l2`` are one coefficient or one per linear/conv layer in order. The penalty
+    is added to the training loss only; validation losses stay comparable across trials.
+    """
+
+    def __init__(self, *args, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.l1 = l1
+        self.l2 = l2
+
+    def _penalized(self) -> list[tuple[torch.Tensor, float, float]]:
+        layers = weight_layers(self.module_)
+        l1, l2 = per_layer(self.l1, len(layers)), per_layer(self.l2, len(layers))
+        return [(layer.weight, a, b) for layer, a, b in zip(layers, l1, l2) if a or b]
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.penalized_ = self._penalized()
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training:
+            for weight, l1, l2 in self.penalized_:
+                if l1:
+                    loss = loss + l1 * weight.abs().sum()
+                if l2:
+                    loss = loss + l2 * weight.pow(2).sum()
+        return loss
+
+
+class LearningRateSchedule(Callback):
+    """Applies ``train.lr_schedule`` and records the learning rate of each epoch as ``lr``.
+
+    Formula schedules set the rate at each epoch's start; one-cycle steps torch's
+    OneCycleLR after every batch; plateau steps ReduceLROnPlateau on the validation loss.
+    """
+
+    def __init__(self, train: TrainSpec):
+        self.train = train
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        schedule = self.train.lr_schedule
+        self.scheduler_ = None
+        if isinstance(schedule, OneCycleSchedule):
+            steps = -(-len(X) // net.batch_size)
+            self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+                net.optimizer_, max_lr=schedule.max_lr or 10 * self.train.lr, epochs=net.max_epochs,
+                steps_per_epoch=steps, pct_start=schedule.pct_start)
+        elif isinstance(schedule, PlateauSchedule):
+            self.scheduler_ = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                net.optimizer_, mode="min", factor=schedule.factor, patience=schedule.patience,
+                min_lr=schedule.min_lr)
+
+    def _set(self, net, lr: float) -> None:
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        schedule = self.train.lr_schedule
+        if is_formula(schedule):
+            self._set(net, scheduled_lr(schedule, epoch, self.train.lr, net.max_epochs))
+        elif isinstance(schedule, PlateauSchedule) and epoch < schedule.warmup_epochs:
+            self._set(net, self.train.lr * (epoch + 1) / schedule.warmup_epochs)
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and isinstance(self.scheduler_, torch.optim.lr_scheduler.OneCycleLR):
+            if self.scheduler_.last_epoch + 1 < self.scheduler_.total_steps:
+                self.scheduler_.step()
+
+    def on_epoch_end(self, net, **kwargs):
+        if isinstance(self.scheduler_, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            row = net.history[-1]
+            self.scheduler_.step(row["valid_loss"] if "valid_loss" in row else row["train_loss"])
+
+
 def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
                      valid: tuple[np.ndarray, np.ndarray] | None = None,
                      epochs: int | None = None, augmentation=None,
                      callbacks: list | None = None) -> NeuralNetClassifier:
     """A skorch classifier for ``module``; validation on ``valid`` when given."""
     generator = torch.Generator().manual_seed(seed)
-    optimizer_kwargs = {"weight_decay": train.weight_decay}
-    if train.optimizer in ("sgd", "rmsprop"):
-        optimizer_kwargs["momentum"] = train.momentum
-    all_callbacks = list(callbacks or [])
+    all_callbacks = [("lr_schedule", LearningRateSchedule(train))]
+    if train.grad_clip:
+        all_callbacks.append(("grad_clip", GradientNormClipping(train.grad_clip)))
+    all_callbacks += list(callbacks or [])
     if valid is not None and train.early_stopping.enabled:
         stop = train.early_stopping
         all_callbacks.append(("early_stopping", EarlyStopping(
@@ -96,8 +190,10 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
             threshold_mode="abs", lower_is_better=stop.monitor.endswith("loss"),
             load_best=stop.restore_best, sink=lambda *_: None,
         )))
-    return NeuralNetClassifier(
+    return RegularizedClassifier(
         module,
+        l1=train.l1,
+        l2=train.l2,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=_OPTIMIZERS[train.optimizer],
         lr=train.lr,
@@ -114,7 +210,7 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
         callbacks=all_callbacks,
         verbose=0,
         device="cpu",
-        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        **{f"optimizer__{k}": v for k, v in optimizer_params(train).items()},
     )
 
 
@@ -123,7 +219,7 @@ def fit_classifier(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> Fi
     start = time.perf_counter()
     net.fit(torch.as_tensor(X), torch.as_tensor(y))
     seconds = time.perf_counter() - start
-    keys = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+    keys = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
     history = [{k: float(row[k]) for k in keys if k in row} for row in net.history]
     return FitResult(history=history, seconds=seconds,
                      samples_per_second=len(X) * len(history) / max(seconds, 1e-9))

@@ -9,6 +9,7 @@ from components.spec import ExperimentSpec
 from tasks.augment import build_augmentation_stage
 from tasks.data import load_data
 from tasks.evaluate import evaluate
+from tasks.learning_curve import learning_curve_stage
 from tasks.model import build_model_stage
 from tasks.register import register
 from tasks.run import finish_tracking, start_tracking
@@ -19,7 +20,11 @@ from tasks.train import train_final
 
 @flow(name="automl", flow_run_name="{spec.name}", validate_parameters=True)
 def automl_flow(spec: ExperimentSpec) -> dict:
-    """Run one experiment spec end to end and register the best model."""
+    """Run one experiment spec end to end and register the best model.
+
+    The learning curve (``train.learning_curve``) comes after registration: it informs
+    the next experiment and never holds back the model.
+    """
     ctx = start_tracking(spec)
     try:
         splits = load_data(spec, ctx)
@@ -30,6 +35,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
         final = train_final(spec, best, splits, ctx)
         metrics = evaluate(spec, final, splits, ctx)
         registered = register(spec, final, best, metrics, splits, ctx)
+        curve = learning_curve_stage(final, splits, ctx) if spec.train.learning_curve.enabled else None
     except BaseException:
         finish_tracking(ctx, "FAILED")
         raise
@@ -49,6 +55,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
         "version": registered["version"],
         "alias": registered["alias"],
         "prefect_flow_run_id": ctx.flow_run_id,
+        "more_data_helps": curve["more_data_helps"] if curve else None,
     }
     finish_tracking(ctx, "FINISHED", summary)
     create_markdown_artifact(

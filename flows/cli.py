@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                      help="override a spec field, e.g. --set train.lr=0.01 (repeatable)")
     run.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
+    run.add_argument("--no-learning-curve", action="store_true",
+                     help="skip the learning curve of the best configuration (train.learning_curve.enabled)")
     validate = sub.add_parser("validate", help="check a spec and its data; change nothing")
     validate.add_argument("spec")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -53,15 +55,24 @@ def _print_summary(summary: dict) -> None:
         f"best params  {params or '(no search space)'}\n"
         f"test         {metrics}\n"
         f"model        {summary['model_uri']} (alias {summary['alias']})\n"
+        f"more data    {_more_data(summary.get('more_data_helps'))}\n"
         f"mlflow run   {summary['mlflow_run_id']}"
     )
+
+
+def _more_data(verdict: bool | None) -> str:
+    if verdict is None:
+        return "learning curve skipped"
+    return "validation accuracy still rising at full size: more data would help" if verdict else \
+        "validation accuracy flat at full size"
 
 
 def _run(args) -> int:
     from flows.server import start_temporary_server_early
 
     starting = start_temporary_server_early()
-    spec = _preflight(args.spec, args.overrides)
+    overrides = args.overrides + (["train.learning_curve.enabled=false"] if args.no_learning_curve else [])
+    spec = _preflight(args.spec, overrides)
     from flows.automl import automl_flow
 
     if starting is not None:
@@ -71,7 +82,7 @@ def _run(args) -> int:
     _print_summary(summary)
     if args.json:
         keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id",
-                "model_uri", "alias", "registered_model", "version", "prefect_flow_run_id")
+                "model_uri", "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps")
         print(json.dumps({k: summary[k] for k in keys}))
     return EXIT_OK
 

@@ -23,7 +23,7 @@ from components.spec import ExperimentSpec
 from components.strategy import build_pruner, build_sampler
 from tasks.storage import open_storage, storage_url
 from tasks.study_plots import log_study_plots
-from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
+from tasks.tracking import TrackingContext, epoch_metrics, flatten_spec, log_batch, stage_run
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
@@ -70,8 +70,11 @@ class TrialObjective:
                 raise optuna.TrialPruned(f"pruned at epoch {epoch}")
 
         status, state = "FAILED", "FAIL"
+        trial_spec = apply_params(self.spec, params)
+        # every strategy in force for this trial, searched or not
+        trial_settings = flatten_spec(trial_spec.model_dump(mode="json", include={"model", "train", "augment"}))
         try:
-            outcome = evaluate_config(apply_params(self.spec, params), self.splits, seed=seed, report=report)
+            outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("n_params", outcome.n_params)
             status, state = "FINISHED", "COMPLETE"
@@ -84,7 +87,7 @@ class TrialObjective:
             raise
         finally:
             log_batch(run.info.run_id, metrics=epoch_metrics(history) + (summary if state == "COMPLETE" else []),
-                      params={**params, "seed": seed}, tags={"tunaflow.trial_state": state})
+                      params={**trial_settings, **params, "seed": seed}, tags={"tunaflow.trial_state": state})
             self.client.set_terminated(run.info.run_id, status=status)
 
 

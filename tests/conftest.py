@@ -25,7 +25,7 @@ def tiny_spec_tree(**sections) -> dict:
         "seed": 3,
         "data": {"source": "digits", "subsample": 0.5},
         "model": {"family": "mlp", "layers": 1, "units": [32]},
-        "train": {"epochs": 2, "batch_size": 64},
+        "train": {"epochs": 2, "batch_size": 64, "learning_curve": {"fractions": [0.5, 1.0]}},
         "search": {"n_trials": 2, "pruner": "none",
                    "space": {"train.lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}},
     }

@@ -16,7 +16,8 @@ from flows.automl import automl_flow
 from tasks.settings import default_storage_url, tracking_uri
 from tests.conftest import tiny_spec_tree
 
-STAGES = {"data", "augmentation", "model", "search_space", "search", "final_training", "evaluation", "registration"}
+STAGES = {"data", "augmentation", "model", "search_space", "search", "final_training", "evaluation", "registration",
+          "learning_curve"}
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +58,19 @@ def test_run_tree_has_a_run_per_stage_and_per_trial(finished_run):
     assert sorted(r.info.run_name for r in trials) == ["trial-0", "trial-1"]
     for trial in trials:
         assert "train.lr" in trial.data.params and "seed" in trial.data.params
+        # every strategy in force is a param of the trial, searched or not
+        assert {"train.optimizer", "train.l1", "model.activation", "train.lr_schedule.type"} <= set(trial.data.params)
+        assert [m.step for m in client.get_metric_history(trial.info.run_id, "lr")] == [1, 2]
         history = client.get_metric_history(trial.info.run_id, "valid_acc")
         assert [m.step for m in history] == [1, 2]
     data_run = client.get_run(stages["data"].info.run_id)
     assert data_run.data.params["digest"] and len(data_run.inputs.dataset_inputs) == 3
     assert "confusion_matrix.png" in {a.path for a in client.list_artifacts(stages["evaluation"].info.run_id)}
     assert "plots" in {a.path for a in client.list_artifacts(stages["search"].info.run_id)}
+    curve = client.get_run(stages["learning_curve"].info.run_id)
+    assert curve.data.tags["tunaflow.more_data_helps"] in ("true", "false")
+    assert len(client.get_metric_history(curve.info.run_id, "curve_valid_acc")) == 2
+    assert "learning_curve.png" in {a.path for a in client.list_artifacts(curve.info.run_id)}
 
 
 def test_study_links_back_to_mlflow_and_prefect(finished_run):

@@ -51,6 +51,12 @@ BAD_INPUTS = {
         "type": "float", "low": 0.1, "high": 1}}}), "search.space.train.lrr: no such field"),
     "cnn on tabular": (lambda t: {**tiny_spec_tree(data={"source": "iris"}), "model": {"family": "cnn"}},
                        "model.family: cnn needs an image source"),
+    "unknown schedule": (lambda t: tiny_spec_tree(train={"lr_schedule": {"type": "zigzag"}}),
+                         "train.lr_schedule: unknown name 'zigzag'"),
+    "negative l1": (lambda t: tiny_spec_tree(train={"l1": -1}), "train.l1: Input should be greater than or equal to 0"),
+    "dropout of one": (lambda t: tiny_spec_tree(model={"dropout": 1}), "model.dropout: Input should be less than 1"),
+    "zero drop": (lambda t: tiny_spec_tree(train={"lr_schedule": {"type": "step", "drop": 0}}),
+                  "train.lr_schedule.drop: Input should be greater than 0"),
 }
 
 

@@ -1,0 +1,32 @@
+"""Stage: the learning curve of the best configuration, and whether more data would help."""
+
+from __future__ import annotations
+
+import mlflow
+from mlflow.entities import Metric
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from components.data import DataSplits
+from components.learning_curve import curve_figure, learning_curve, still_rising
+from components.seeding import derive_seed
+from tasks.tracking import TrackingContext, log_batch, log_figure_artifact, stage_run
+from tasks.train import FinalModel
+
+
+@task(name="learning curve", cache_policy=NO_CACHE)
+def learning_curve_stage(final: FinalModel, splits: DataSplits, ctx: TrackingContext) -> dict:
+    points = learning_curve(final.spec, splits, derive_seed(final.spec.seed, "learning-curve"))
+    rising = still_rising(points)
+    with stage_run(ctx, "learning_curve") as run:
+        stamp = 0
+        metrics = [Metric(name, value, stamp, p.n_samples) for p in points
+                   for name, value in (("curve_valid_acc", p.valid_acc), ("curve_train_acc", p.train_acc),
+                                       ("curve_valid_loss", p.valid_loss))]
+        log_batch(run.info.run_id, metrics=metrics, tags={"tunaflow.more_data_helps": str(rising).lower()})
+        mlflow.log_dict([p.__dict__ for p in points], "learning_curve.json")
+        log_figure_artifact(curve_figure(points, rising), "learning_curve.png")
+    verdict = "still rising at full size: more data would likely help" if rising else "flat at full size"
+    get_run_logger().info("learning curve: " + ", ".join(
+        f"{p.n_samples} samples {p.valid_acc:.4f}" for p in points) + f"; {verdict}")
+    return {"points": [p.__dict__ for p in points], "more_data_helps": rising}
