@@ -68,17 +68,20 @@ def _more_data(verdict: bool | None) -> str:
 
 
 def _run(args) -> int:
-    from flows.server import start_temporary_server_early
+    from flows.server import start_temporary_server
 
-    starting = start_temporary_server_early()
-    overrides = args.overrides + (["train.learning_curve.enabled=false"] if args.no_learning_curve else [])
-    spec = _preflight(args.spec, overrides)
-    from flows.automl import automl_flow
+    server = start_temporary_server()
+    try:
+        overrides = args.overrides + (["train.learning_curve.enabled=false"] if args.no_learning_curve else [])
+        spec = _preflight(args.spec, overrides)
+        from flows.automl import automl_flow
 
-    if starting is not None:
-        starting.join()
-
-    summary = automl_flow(spec)
+        if server is not None:
+            server.wait_ready()
+        summary = automl_flow(spec)
+    finally:
+        if server is not None:
+            server.stop()
     _print_summary(summary)
     if args.json:
         keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id",
@@ -116,5 +119,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The console script: ``main``, then a prompt exit.
+
+    Tearing down torch, MLflow and Prefect module by module takes seconds after the work
+    is done; exit handlers run and output is flushed, then the process ends.
+    """
+    code = main()
+    import atexit
+    import logging
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

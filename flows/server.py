@@ -1,23 +1,104 @@
-"""Starting Prefect's temporary server early, while the command line does its own checks."""
+"""Prefect's temporary local server, started the moment the command line starts.
+
+Prefect starts the same server (uvicorn serving ``prefect.server.api.server:create_app``)
+on its first API call, in the foreground, and waits up to 5 s for it at exit. Starting
+it first lets it boot on one core while tunaflow imports and checks the spec on the
+other, and stopping it ourselves, once Prefect's log and event queues are flushed, ends
+the process promptly. Nothing is started when PREFECT_API_URL points at a server.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import threading
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 
-def start_temporary_server_early() -> threading.Thread | None:
-    """Start Prefect's temporary local server in the background; join before the flow runs.
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    It takes seconds to start; on a second core that overlaps with imports and data checks.
-    Nothing is started when PREFECT_API_URL points at a server.
-    """
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
-    if os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+class TemporaryServer:
+    """A Prefect server subprocess on 127.0.0.1 for the length of one command."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        package = Path(importlib.util.find_spec("prefect").origin).parent
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+               "PREFECT__SERVER_FINAL": "1"}
+        env.pop("PREFECT_API_URL", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(package.parent), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "error", "--lifespan", "on"],
+            env=env, stdin=subprocess.DEVNULL,
+        )
+        # Prefect reads its settings when first imported: point it here before that.
+        os.environ["PREFECT_API_URL"] = self.api_url
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Prefect's temporary server exited with code {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Flush what Prefect still has to send, then stop the server."""
+        if self.process.poll() is None:
+            try:
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10)
+                EventsWorker.drain_all(timeout=10)
+            except ImportError:  # prefect was never imported: nothing to flush
+                pass
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                # its background services' loops can take seconds to notice; its
+                # SQLite database has committed everything by now
+                self.process.kill()
+                self.process.wait()
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+def start_temporary_server() -> TemporaryServer | None:
+    """The server to use, or None when the user's PREFECT_API_URL (or profile) names one."""
+    if os.environ.get("PREFECT_API_URL") or _profile_names_a_server():
         return None
-    from prefect.server.api.server import SubprocessASGIServer
+    return TemporaryServer()
 
-    thread = threading.Thread(target=SubprocessASGIServer().start, name="prefect-server-start", daemon=True)
-    thread.start()
-    return thread
+
+def _profile_names_a_server() -> bool:
+    """Whether the active Prefect profile sets an API URL (read without importing prefect)."""
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml"))
+    if not profiles.is_file():
+        return False
+    import tomllib
+
+    try:
+        data = tomllib.loads(profiles.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return True  # let Prefect read it and decide
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "ephemeral")
+    return bool(data.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))

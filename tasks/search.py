@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 import mlflow
 import optuna
 import torch
-from mlflow.entities import Metric
-from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -23,7 +21,8 @@ from components.spec import ExperimentSpec
 from components.strategy import build_pruner, build_sampler
 from tasks.storage import open_storage, storage_url
 from tasks.study_plots import log_study_plots
-from tasks.tracking import TrackingContext, epoch_metrics, flatten_spec, log_batch, stage_run
+from tasks.tracking import TrackingContext, flatten_spec, stage_run
+from tasks.trial_runs import TrialRunRecorder
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
@@ -44,32 +43,27 @@ class SearchResult:
 
 
 class TrialObjective:
-    """Optuna's objective: sample, train, report epochs to the pruner, log the trial run."""
+    """Optuna's objective: sample, train, report epochs to the pruner, record the trial run."""
 
-    def __init__(self, spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str):
-        self.spec, self.splits, self.ctx, self.search_run_id = spec, splits, ctx, search_run_id
-        self.client = MlflowClient()
+    def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder):
+        self.spec, self.splits, self.recorder = spec, splits, recorder
+        # NopPruner never prunes: asking it each epoch would only cost a storage read
+        self.prunes = spec.search.pruner != "none"
 
     def __call__(self, trial: optuna.Trial) -> float:
         params = suggest_params(trial, self.spec.search.space)
         seed = derive_seed(self.spec.seed, "trial", trial.number)
         trial.set_user_attr("seed", seed)
-        run = self.client.create_run(self.ctx.experiment_id, run_name=f"trial-{trial.number}", tags={
-            "mlflow.parentRunId": self.search_run_id,
-            "tunaflow.stage": "trial",
-            "tunaflow.study": trial.study.study_name,
-            "tunaflow.trial": str(trial.number),
-        })
-        trial.set_user_attr("mlflow_run_id", run.info.run_id)
+        run = self.recorder.start(trial.study.study_name, trial.number)
         history: list[dict] = []
 
         def report(epoch: int, metrics: dict) -> None:
             history.append({"epoch": epoch, **metrics})
             trial.report(metrics[self.spec.search.metric], epoch)
-            if trial.should_prune():
+            if self.prunes and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {epoch}")
 
-        status, state = "FAILED", "FAIL"
+        state, summary = "FAIL", None
         trial_spec = apply_params(self.spec, params)
         # every strategy in force for this trial, searched or not
         trial_settings = flatten_spec(trial_spec.model_dump(mode="json", include={"model", "train", "augment"}))
@@ -77,18 +71,16 @@ class TrialObjective:
             outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("n_params", outcome.n_params)
-            status, state = "FINISHED", "COMPLETE"
-            summary = [Metric("value", outcome.value, int(time.time() * 1000), 0),
-                       Metric("n_params", outcome.n_params, int(time.time() * 1000), 0),
-                       Metric("samples_per_second", outcome.samples_per_second, int(time.time() * 1000), 0)]
+            state = "COMPLETE"
+            summary = {"value": outcome.value, "n_params": outcome.n_params,
+                       "samples_per_second": outcome.samples_per_second}
             return outcome.value
         except optuna.TrialPruned:
-            status, state, summary = "FINISHED", "PRUNED", []
+            state = "PRUNED"
             raise
         finally:
-            log_batch(run.info.run_id, metrics=epoch_metrics(history) + (summary if state == "COMPLETE" else []),
-                      params={**trial_settings, **params, "seed": seed}, tags={"tunaflow.trial_state": state})
-            self.client.set_terminated(run.info.run_id, status=status)
+            self.recorder.finish(run, history=history, params={**trial_settings, **params, "seed": seed},
+                                 state=state, summary=summary)
 
 
 def _progress_callback(n_trials: int, started: float):
@@ -143,13 +135,17 @@ def search(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> Se
             logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
         mlflow.set_tags({"tunaflow.study": spec.name, "tunaflow.sampler": spec.search.sampler})
         if remaining:
-            study.optimize(
-                TrialObjective(spec, splits, ctx, run.info.run_id),
-                n_trials=remaining,
-                timeout=spec.search.timeout,
-                callbacks=[_progress_callback(spec.search.n_trials, time.monotonic())],
-                catch=(RuntimeError, FloatingPointError),
-            )
+            recorder = TrialRunRecorder(ctx, run.info.run_id)
+            try:
+                study.optimize(
+                    TrialObjective(spec, splits, recorder),
+                    n_trials=remaining,
+                    timeout=spec.search.timeout,
+                    callbacks=[_progress_callback(spec.search.n_trials, time.monotonic())],
+                    catch=(RuntimeError, FloatingPointError),
+                )
+            finally:
+                recorder.close()
         trials = study.get_trials(deepcopy=False)
         best = study.best_trial
         n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)

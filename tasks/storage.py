@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from components.errors import UserInputError
@@ -17,14 +18,28 @@ def storage_url(spec: ExperimentSpec) -> str:
     return spec.search.storage or default_storage_url()
 
 
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL lets readers and one writer work at once; NORMAL syncs at checkpoints rather
+    # than at every commit, which makes a per-epoch report a ~2 ms write instead of ~8 ms.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def open_storage(url: str) -> optuna.storages.RDBStorage:
     """An RDB storage; SQLite waits on its lock instead of failing under several workers."""
-    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    sqlite = url.startswith("sqlite")
+    engine_kwargs = {"connect_args": {"timeout": 60}} if sqlite else {"pool_pre_ping": True}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except (ArgumentError, OperationalError, ValueError, ImportError) as error:
         detail = mask_text(str(error).splitlines()[0], url)
         raise UserInputError("search.storage", f"cannot open {mask_url(url)}: {detail}") from None
+    if sqlite:
+        event.listen(storage.engine, "connect", _sqlite_pragmas)
+        storage.engine.dispose()  # connections opened while creating the schema lack the pragmas
+    return storage
 
 
 def existing_study(spec: ExperimentSpec) -> optuna.Study | None:

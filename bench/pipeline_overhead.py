@@ -1,0 +1,74 @@
+"""Wall time of `tunaflow run` against a plain Optuna + skorch loop doing the same trials.
+
+Each repetition runs both as fresh processes, alternating; tunaflow on Prefect's
+temporary server and a TUNAFLOW_HOME that one untimed warm-up run has already created
+(a user's steady state: the MLflow and Optuna databases exist; each repetition is a new
+study). The ratio is median(tunaflow) / median(baseline). The first run in an empty
+home costs a few seconds more (creating the MLflow database); that is reported apart.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SPEC = HERE / "pipeline_spec.yaml"
+
+
+def _timed(command: list[str], env: dict) -> tuple[float, dict]:
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed:\n{proc.stderr[-2000:]}")
+    return seconds, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(repeats: int = 3, trials: int | None = None) -> dict:
+    import os
+
+    bin_dir = Path(sys.executable).parent
+    spec = SPEC
+    if trials:
+        spec = Path(tempfile.mkdtemp()) / "spec.yaml"
+        spec.write_text(SPEC.read_text().replace("n_trials: 16", f"n_trials: {trials}"))
+    home = tempfile.mkdtemp(prefix="bench-home-")
+    env = {**os.environ, "TUNAFLOW_HOME": home}
+    first_run, _ = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json", "--set", "name=bench-warmup",
+                           "--set", "search.n_trials=1"], env)
+    warm_run, _ = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json", "--set", "name=bench-warmup2",
+                          "--set", "search.n_trials=1"], env)
+    print(f"  one-trial run: {first_run:.1f} s in an empty home, {warm_run:.1f} s once it exists", flush=True)
+    tuna, base, same_trials = [], [], True
+    for i in range(repeats):
+        seconds, plain = _timed([sys.executable, str(HERE / "baseline_loop.py"), str(spec)], dict(os.environ))
+        base.append(seconds)
+        print(f"  baseline  #{i + 1}: {seconds:7.1f} s", flush=True)
+        seconds, summary = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json",
+                                   "--set", f"name=bench-pipeline-{i}"], env)
+        tuna.append(seconds)
+        print(f"  tunaflow  #{i + 1}: {seconds:7.1f} s", flush=True)
+        same_trials &= abs(summary["best_value"] - max(plain["values"])) < 1e-12
+    result = {
+        "benchmark": "pipeline_overhead",
+        "trials": trials or 16,
+        "repeats": repeats,
+        "baseline_seconds": base,
+        "tunaflow_seconds": tuna,
+        "baseline_median": statistics.median(base),
+        "tunaflow_median": statistics.median(tuna),
+        "ratio": statistics.median(tuna) / statistics.median(base),
+        "same_best_value": same_trials,
+        "one_trial_run_empty_home_seconds": first_run,
+        "one_trial_run_warm_home_seconds": warm_run,
+    }
+    print(f"pipeline overhead: tunaflow {result['tunaflow_median']:.1f} s / baseline "
+          f"{result['baseline_median']:.1f} s = {result['ratio']:.3f} (median of {repeats}; "
+          f"same best value: {same_trials})")
+    return result

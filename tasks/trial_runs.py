@@ -1,0 +1,49 @@
+"""Trial runs in MLflow, written from a background thread so trials never wait on tracking."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+from tasks.tracking import TrackingContext, epoch_metrics, log_batch
+
+
+class TrialRunRecorder:
+    """One nested MLflow run per trial under the search run.
+
+    The run is created when the trial starts (so it shows as RUNNING meanwhile) and gets
+    its parameters, per-epoch metrics and outcome in one batch when the trial ends; all of
+    it on one background thread, in order. ``close()`` waits for everything to be written.
+    """
+
+    def __init__(self, ctx: TrackingContext, search_run_id: str):
+        self.ctx, self.search_run_id = ctx, search_run_id
+        self.client = MlflowClient(ctx.tracking_uri)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-runs")
+
+    def start(self, study: str, number: int, tags: dict | None = None) -> Future:
+        def create() -> str:
+            run = self.client.create_run(self.ctx.experiment_id, run_name=f"trial-{number}", tags={
+                "mlflow.parentRunId": self.search_run_id, "tunaflow.stage": "trial",
+                "tunaflow.study": study, "tunaflow.trial": str(number), **(tags or {})})
+            return run.info.run_id
+
+        return self.executor.submit(create)
+
+    def finish(self, run: Future, *, history: list[dict], params: dict, state: str,
+               summary: dict | None = None) -> None:
+        def write() -> None:
+            run_id = run.result()
+            stamp = int(time.time() * 1000)
+            metrics = epoch_metrics(history, timestamp=stamp)
+            metrics += [Metric(k, float(v), stamp, 0) for k, v in (summary or {}).items()]
+            log_batch(run_id, metrics=metrics, params=params, tags={"tunaflow.trial_state": state})
+            self.client.set_terminated(run_id, status="FAILED" if state == "FAIL" else "FINISHED")
+
+        self.executor.submit(write)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
