@@ -50,7 +50,7 @@ def run(repeats: int = 3, trials: int | None = None) -> dict:
         seconds, plain = _timed([sys.executable, str(HERE / "baseline_loop.py"), str(spec)], dict(os.environ))
         base.append(seconds)
         print(f"  baseline  #{i + 1}: {seconds:7.1f} s", flush=True)
-        seconds, summary = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json",
+        seconds, summary = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json", "--no-learning-curve",
                                    "--set", f"name=bench-pipeline-{i}"], env)
         tuna.append(seconds)
         print(f"  tunaflow  #{i + 1}: {seconds:7.1f} s", flush=True)

@@ -245,14 +245,20 @@ class ExperimentSpec(_Section):
 _UNION_TAGS = {"mlp", "cnn", "float", "int", "categorical", *SCHEDULES}
 
 
+def _is_union_member(part: str, last: bool) -> bool:
+    """pydantic names the union member it tried inside the path (``mlp``, ``constrained-float``,
+    ``list[...]``); a real field never ends a path with a tag, so only inner parts go."""
+    if part in _UNION_TAGS:
+        return not last
+    return "[" in part or part.startswith(("constrained-", "function-")) or part in {"float", "int", "str", "bool"}
+
+
 def format_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
-    """One line per problem, each naming the dotted field."""
-    lines = []
+    """One line per field at fault, each naming the dotted field."""
+    lines: dict[str, str] = {}
     for item in error.errors():
         loc = [str(p) for p in item["loc"]]
-        # pydantic names the chosen member of a tagged union inside the path; a field never
-        # ends a path with it, so drop tags that are followed by more of the path
-        loc = [p for i, p in enumerate(loc) if not (p in _UNION_TAGS and i < len(loc) - 1)]
+        loc = [p for i, p in enumerate(loc) if not _is_union_member(p, i == len(loc) - 1)]
         field = ".".join(loc) or "spec"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
@@ -261,8 +267,9 @@ def format_validation_error(error: ValidationError, prefix: str = "") -> list[st
             message = f"{message} (got {item.get('input')!r})"
         elif item["type"] == "union_tag_invalid":
             message = message.replace("Input tag", "unknown name")
-        lines.append(f"{prefix}{field}: {message}")
-    return lines
+        # a value that may be one thing or a list fails both ways: the first says why
+        lines.setdefault(field, f"{prefix}{field}: {message}")
+    return list(lines.values())
 
 
 def build_spec(tree: Any, where: str = "spec") -> ExperimentSpec:

@@ -12,6 +12,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
+from skorch.utils import TeeGenerator
 
 from components.models import weight_layers
 from components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
@@ -94,10 +95,15 @@ def optimizer_params(train: TrainSpec) -> dict:
 
 
 class RegularizedClassifier(NeuralNetClassifier):
-    """skorch's classifier with L1 and L2 penalties on weights (never biases), per layer.
+    """skorch's classifier with L1 and L2 penalties on weights (never biases), per layer,
+    and a leaner per-batch path.
 
     ``l1``/``l2`` are one coefficient or one per linear/conv layer in order. The penalty
     is added to the training loss only; validation losses stay comparable across trials.
+
+    Per batch, skorch calls every callback for every event and re-applies train/eval mode
+    to the module; on small networks that Python costs as much as the arithmetic. Here an
+    event goes only to callbacks that handle it, and the mode is set only when it changes.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, **kwargs):
@@ -114,6 +120,40 @@ class RegularizedClassifier(NeuralNetClassifier):
         super().initialize_module()
         self.penalized_ = self._penalized()
         return self
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self.listeners_: dict[str, list] = {}
+        return self
+
+    def _listeners(self, method_name: str) -> list:
+        listeners = self.listeners_.get(method_name)
+        if listeners is None:
+            default = getattr(Callback, method_name, None)
+            listeners = [cb for _, cb in self.callbacks_ if getattr(type(cb), method_name, None) is not default]
+            self.listeners_[method_name] = listeners
+        return listeners
+
+    def notify(self, method_name, **cb_kwargs):
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in self._listeners(method_name):
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def train_step(self, batch, **fit_params):
+        # the optimizers here need no closure (LBFGS is not offered), so step them plainly
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if self._listeners("on_grad_computed"):
+            self.notify("on_grad_computed", named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        self._step_optimizer(None)
+        return step
+
+    def _set_training(self, training=True):
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)

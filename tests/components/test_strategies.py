@@ -74,7 +74,7 @@ def test_l2_penalty_shrinks_weights_but_not_biases(splits):
     model = {"family": "mlp", "layers": 1, "units": [64]}
     plain = _fit(_spec(model, epochs=6, optimizer="sgd", lr=0.05), splits)
     decayed = _fit(_spec(model, epochs=6, optimizer="sgd", lr=0.05, l2=1e-2), splits)
-    norm = lambda net: float(sum(l.weight.pow(2).sum() for l in weight_layers(net.module_)))
+    norm = lambda net: float(sum(l.weight.detach().pow(2).sum() for l in weight_layers(net.module_)))
     assert norm(decayed) < 0.7 * norm(plain)
     penalized = [w for w, _, _ in decayed.penalized_]
     assert all(w.dim() > 1 for w in penalized)  # weights only, never biases
