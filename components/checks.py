@@ -17,6 +17,8 @@ def check_experiment(spec: ExperimentSpec) -> DataSplits:
     splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
     if isinstance(spec.model, CNNSpec) and splits.kind != "image":
         raise SpecError("model.family", f"cnn needs an image source; {spec.data.source} is tabular")
+    if spec.model.output == "sigmoid" and splits.n_classes != 2:
+        raise SpecError("model.output", f"sigmoid needs two classes; {spec.data.source} has {splits.n_classes}")
     if spec.augment.tabular.noise > 0 and splits.kind != "tabular":
         raise SpecError("augment.tabular.noise", f"tabular noise on an image source ({spec.data.source})")
     return splits

@@ -59,6 +59,22 @@ def input_statistics(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+class SigmoidLogits(nn.Module):
+    """One logit z as the pair (0, z): softmax over it is (1 - sigmoid(z), sigmoid(z)), and
+    cross-entropy on it is binary cross-entropy, so a sigmoid output fits the rest unchanged."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.zeros_like(z), z], dim=1)
+
+
+def output_layers(width: int, n_classes: int, spec: MLPSpec | CNNSpec) -> list[nn.Module]:
+    if spec.output == "sigmoid":
+        if n_classes != 2:
+            raise ValueError(f"model.output: sigmoid needs two classes, the data has {n_classes}")
+        return [nn.Linear(width, 1), SigmoidLogits()]
+    return [nn.Linear(width, n_classes)]
+
+
 def normalized_activation(width: int, spec: MLPSpec | CNNSpec, conv: bool) -> list[nn.Module]:
     """Activation with batch normalization before or after it, as the spec says."""
     layers = [make_activation(spec.activation)]
@@ -81,7 +97,7 @@ class MLPModule(nn.Module):
             if rate > 0:
                 layers.append(nn.Dropout(rate))
             width = units
-        layers.append(nn.Linear(width, n_classes))
+        layers += output_layers(width, n_classes, spec)
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -111,7 +127,7 @@ class CNNModule(nn.Module):
         head.append(make_activation(spec.activation))
         if rates[-1] > 0:
             head.append(nn.Dropout(rates[-1]))
-        head.append(nn.Linear(spec.dense_units, n_classes))
+        head += output_layers(spec.dense_units, n_classes, spec)
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,12 +1,18 @@
-"""The objective of one trial: train on the training split, score on validation."""
+"""The objective of one trial: train, score on validation (holdout or k-fold), and measure."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+import torch
+
 from components.data import DataSplits
 from components.models import count_parameters
+from components.seeding import derive_seed
 from components.spec import ExperimentSpec
 from components.trainer import train_model
 from components.training import kept_epoch
@@ -14,14 +20,63 @@ from components.training import kept_epoch
 
 @dataclass
 class TrialOutcome:
-    """A finished trial's value and what it took to get there."""
+    """A finished trial's objective values and what it took to get there."""
 
-    value: float
+    values: list[float]
+    metrics: dict[str, float]
     best_epoch: int
     history: list[dict] = field(default_factory=list)
     n_params: int = 0
     seconds: float = 0.0
     samples_per_second: float = 0.0
+
+    @property
+    def value(self) -> float:
+        return self.values[0]
+
+
+def inference_latency_ms(module: torch.nn.Module, X: np.ndarray, repeats: int = 5) -> float:
+    """Median milliseconds to predict one sample, measured in batches of up to 256."""
+    batch = torch.as_tensor(X[:256])
+    module.eval()
+    timings = []
+    with torch.inference_mode():
+        module(batch)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            module(batch)
+            timings.append((time.perf_counter() - start) * 1000 / len(batch))
+    return statistics.median(timings)
+
+
+def _fit_once(spec, X, y, valid, n_classes, kind, seed, report):
+    module, fit = train_model(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, report=report)
+    epoch = kept_epoch(fit.history, spec.train, validated=True)
+    row = fit.history[epoch - 1]
+    return module, fit, epoch, {"valid_acc": row["valid_acc"], "valid_loss": row["valid_loss"]}
+
+
+def _kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
+    """Stratified k-fold on train+validation; ``report`` sees the running mean after each fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X = np.concatenate([splits.X_train, splits.X_val])
+    y = np.concatenate([splits.y_train, splits.y_val])
+    folds = StratifiedKFold(spec.search.validation.folds, shuffle=True, random_state=derive_seed(seed, "folds"))
+    scores, epochs, history, seconds, rate = [], [], [], 0.0, []
+    metric = spec.search.objective_specs[0].metric
+    for k, (train, val) in enumerate(folds.split(X, y), start=1):
+        module, fit, epoch, score = _fit_once(spec, X[train], y[train], (X[val], y[val]), splits.n_classes,
+                                              splits.kind, derive_seed(seed, "fold", k), None)
+        scores.append(score)
+        epochs.append(epoch)
+        seconds += fit.seconds
+        rate.append(fit.samples_per_second)
+        history.append({"epoch": k, **{f"fold_{name}": value for name, value in score.items()}})
+        if report and metric in score:
+            report(k, {metric: statistics.mean(s[metric] for s in scores)})
+    mean = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
+    return module, mean, int(statistics.median(epochs)), history, seconds, statistics.mean(rate)
 
 
 def evaluate_config(
@@ -31,17 +86,22 @@ def evaluate_config(
     seed: int,
     report: Callable[[int, dict], None] | None = None,
 ) -> TrialOutcome:
-    """Train ``spec``'s network; the value is ``search.metric`` of the weights it keeps.
+    """Train ``spec``'s network and return its objective values (``search.objectives``).
 
-    ``report(epoch, metrics)`` sees every epoch and may raise (a pruner stopping it).
+    Validation metrics are those of the weights the fit keeps. ``report(step, metrics)``
+    sees every epoch (holdout) or the running mean after every fold (k-fold), and may
+    raise to stop the trial (a pruner).
     """
-    module, fit = train_model(
-        spec, splits.X_train, splits.y_train, n_classes=splits.n_classes, kind=splits.kind,
-        seed=seed, valid=(splits.X_val, splits.y_val), report=report,
-    )
-    epoch = kept_epoch(fit.history, spec.train, validated=True)
+    if spec.search.validation.scheme == "kfold":
+        module, metrics, epoch, history, seconds, rate = _kfold(spec, splits, seed, report)
+    else:
+        module, fit, epoch, metrics = _fit_once(spec, splits.X_train, splits.y_train, (splits.X_val, splits.y_val),
+                                                splits.n_classes, splits.kind, seed, report)
+        history, seconds, rate = fit.history, fit.seconds, fit.samples_per_second
+    metrics["n_params"] = float(count_parameters(module))
+    if any(o.metric == "latency_ms" for o in spec.search.objective_specs):
+        metrics["latency_ms"] = inference_latency_ms(module, splits.X_val)
     return TrialOutcome(
-        value=fit.history[epoch - 1][spec.search.metric], best_epoch=epoch, history=fit.history,
-        n_params=count_parameters(module), seconds=fit.seconds,
-        samples_per_second=fit.samples_per_second,
+        values=[metrics[o.metric] for o in spec.search.objective_specs], metrics=metrics, best_epoch=epoch,
+        history=history, n_params=int(metrics["n_params"]), seconds=seconds, samples_per_second=rate,
     )

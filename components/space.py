@@ -80,6 +80,17 @@ def grid_values(space: Mapping[str, Any]) -> dict[str, list]:
     return grid
 
 
+def all_paths(space: Mapping[str, Any]) -> set[str]:
+    """Every path a space can sample, those in conditional branches included."""
+    paths = set()
+    for path, dist in space.items():
+        paths.add(path)
+        if isinstance(dist, CategoricalDistribution):
+            for branch in dist.branches.values():
+                paths |= all_paths(branch)
+    return paths
+
+
 def describe_space(space: Mapping[str, Any]) -> dict:
     """The space as plain data, to log."""
     return {path: dist.model_dump(mode="json") for path, dist in space.items()}

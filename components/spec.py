@@ -17,8 +17,10 @@ from components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-SAMPLERS = ("tpe", "random", "grid")
-PRUNERS = ("none", "median", "hyperband")
+SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2")
+PRUNERS = ("none", "median", "successive_halving", "hyperband")
+OBJECTIVE_METRICS = ("valid_acc", "valid_loss", "n_params", "latency_ms")
+MINIMIZED = ("valid_loss", "n_params", "latency_ms")
 BUILTIN_SOURCES = ("digits", "wine", "breast_cancer", "iris")
 
 
@@ -79,6 +81,8 @@ class _ModelBase(_Section):
     batch_norm: bool = False
     batch_norm_position: Literal["before", "after"] = Field(
         default="before", description="Batch normalization before or after the activation.")
+    output: Literal["softmax", "sigmoid"] = Field(
+        default="softmax", description="Output layer: softmax over classes, or one sigmoid unit (two classes).")
 
 
 class MLPSpec(_ModelBase):
@@ -188,6 +192,35 @@ class TrainSpec(_Section):
         return self
 
 
+class ObjectiveSpec(_Section):
+    """One objective of the study: a validation metric, or a cost of the model."""
+
+    metric: Literal[OBJECTIVE_METRICS]
+    direction: Literal["maximize", "minimize"] | None = Field(
+        default=None, description="Default: minimize losses, sizes and latencies; maximize accuracy.")
+
+    @property
+    def resolved_direction(self) -> str:
+        return self.direction or ("minimize" if self.metric in MINIMIZED else "maximize")
+
+
+class ValidationSpec(_Section):
+    """How a trial is scored: one holdout split, or k-fold cross-validation on train+validation."""
+
+    scheme: Literal["holdout", "kfold"] = "holdout"
+    folds: int = Field(default=5, ge=2, le=20)
+
+
+class WarmStartSpec(_Section):
+    """Trials to run first: given parameter sets, an earlier study's best, a registered model's."""
+
+    params: list[dict[str, Union[bool, int, float, str]]] = Field(default_factory=list)
+    from_study: str | None = Field(default=None, description="A study in the same storage.")
+    top_k: int = Field(default=5, ge=1, description="How many of from_study's best trials to enqueue.")
+    from_model: str | None = Field(
+        default=None, description="A registered tunaflow model, e.g. models:/digits-mlp@champion.")
+
+
 class SearchSpec(_Section):
     """The Optuna study: strategy, budget, where it lives, and what it searches."""
 
@@ -195,16 +228,48 @@ class SearchSpec(_Section):
     pruner: Literal[PRUNERS] = "median"
     n_trials: int = Field(default=20, ge=1)
     timeout: float | None = Field(default=None, gt=0, description="Seconds for the whole search.")
+    patience: int | None = Field(
+        default=None, ge=1, description="Stop when the best value has not improved for this many trials.")
     workers: int = Field(default=1, ge=1)
     storage: str | None = Field(
         default=None, description="Optuna storage URL; default: SQLite under TUNAFLOW_HOME."
     )
     metric: Literal["valid_acc", "valid_loss"] = "valid_acc"
+    objectives: list[ObjectiveSpec] = Field(
+        default_factory=list, description="Several objectives (overrides metric); the first is the primary.")
+    selection: Literal["primary", "knee"] = Field(
+        default="primary",
+        description="Which Pareto-optimal trial to register: best on the primary objective, or the knee.")
+    validation: ValidationSpec = Field(default_factory=ValidationSpec)
+    warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
     space: dict[str, Distribution] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _strategy_fits_objectives(self) -> "SearchSpec":
+        if len(self.objectives) > 1:
+            if self.pruner != "none":
+                raise ValueError("pruner: pruning needs a single objective; use pruner: none")
+            if self.sampler == "cmaes":
+                raise ValueError("sampler: cmaes optimizes one objective; use tpe, nsga2, gp, random or grid")
+            if self.patience is not None:
+                raise ValueError("patience: stopping on a stalled best value needs a single objective")
+        return self
+
+    @property
+    def objective_specs(self) -> list[ObjectiveSpec]:
+        return self.objectives or [ObjectiveSpec(metric=self.metric)]
+
+    @property
+    def directions(self) -> list[str]:
+        return [o.resolved_direction for o in self.objective_specs]
 
     @property
     def direction(self) -> str:
-        return "minimize" if self.metric.endswith("loss") else "maximize"
+        return self.directions[0]
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objective_specs) > 1
 
 
 class TrackingSpec(_Section):

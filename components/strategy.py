@@ -1,4 +1,4 @@
-"""Search strategies: the spec's sampler and pruner as Optuna objects."""
+"""Search strategies: the spec's sampler, pruner and budget as Optuna objects."""
 
 from __future__ import annotations
 
@@ -13,13 +13,23 @@ from components.spec import SearchSpec
 
 def build_sampler(search: SearchSpec, seed: int) -> optuna.samplers.BaseSampler:
     sampler_seed = derive_seed(seed, "sampler")
-    if search.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=sampler_seed)
-    if search.sampler == "grid":
-        return optuna.samplers.GridSampler(grid_values(search.space), seed=sampler_seed)
     with warnings.catch_warnings():
-        # multivariate/group TPE are marked experimental; they are what conditional spaces need
+        # multivariate/group TPE, GP, QMC are marked experimental; they are what the spec asks for
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if search.sampler == "random":
+            return optuna.samplers.RandomSampler(seed=sampler_seed)
+        if search.sampler == "grid":
+            return optuna.samplers.GridSampler(grid_values(search.space), seed=sampler_seed)
+        if search.sampler == "cmaes":
+            # categorical dimensions fall back to the independent sampler, quietly
+            return optuna.samplers.CmaEsSampler(seed=sampler_seed, warn_independent_sampling=False,
+                                                n_startup_trials=min(5, max(1, search.n_trials // 4)))
+        if search.sampler == "gp":
+            return optuna.samplers.GPSampler(seed=sampler_seed, n_startup_trials=min(10, max(2, search.n_trials // 3)))
+        if search.sampler == "qmc":
+            return optuna.samplers.QMCSampler(seed=sampler_seed, warn_independent_sampling=False)
+        if search.sampler == "nsga2":
+            return optuna.samplers.NSGAIISampler(seed=sampler_seed, population_size=min(50, max(4, search.n_trials // 4)))
         return optuna.samplers.TPESampler(
             seed=sampler_seed,
             multivariate=True,
@@ -29,9 +39,28 @@ def build_sampler(search: SearchSpec, seed: int) -> optuna.samplers.BaseSampler:
         )
 
 
-def build_pruner(search: SearchSpec, max_epochs: int) -> optuna.pruners.BasePruner:
+def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:
+    """Pruners read per-epoch reports (per-fold under k-fold validation)."""
     if search.pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, max_epochs // 4))
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, max_steps // 4))
+    if search.pruner == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if search.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_steps, reduction_factor=3)
     return optuna.pruners.NopPruner()
+
+
+class StopWhenStalled:
+    """Optuna callback: stop the study when the best value has not improved for ``patience`` trials."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        complete = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
+        if len(complete) <= self.patience:
+            return
+        best = study.best_trial.number
+        since = sum(t.number > best for t in complete)
+        if since >= self.patience:
+            study.stop()

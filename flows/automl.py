@@ -46,6 +46,8 @@ def automl_flow(spec: ExperimentSpec) -> dict:
         "best_value": best.best_value,
         "best_params": best.best_params,
         "best_trial": best.best_trial,
+        "best_values": best.best_values,
+        "pareto_front_size": len(best.pareto_front),
         "epochs": final.epochs,
         "test_metrics": metrics,
         "mlflow_run_id": ctx.parent_run_id,
@@ -72,7 +74,7 @@ def _summary_markdown(spec: ExperimentSpec, summary: dict) -> str:
     return (
         f"# {spec.name}\n\n"
         f"Study `{summary['study']}`: {summary['n_trials']} trials ({summary['n_pruned']} pruned), "
-        f"best {spec.search.metric} {summary['best_value']:.4f} (trial {summary['best_trial']}).\n\n"
+        f"best {spec.search.objective_specs[0].metric} {summary['best_value']:.4f} (trial {summary['best_trial']}).\n\n"
         f"| best parameter | value |\n|---|---|\n{params}\n\n"
         f"| test metric | value |\n|---|---|\n{rows}\n\n"
         f"Registered `{summary['model_uri']}` under alias `{summary['alias']}`; "

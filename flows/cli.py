@@ -38,10 +38,12 @@ def _preflight(path: str, overrides: list[str]):
     from components.checks import check_experiment
     from components.spec import load_spec
     from tasks.storage import check_study_matches
+    from tasks.warm_start import check_warm_start
 
     spec = load_spec(path, overrides)
     check_experiment(spec)
     check_study_matches(spec)
+    check_warm_start(spec)
     return spec
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
@@ -14,6 +16,7 @@ from components.spec import ExperimentSpec
 from tasks.search import SearchResult
 from tasks.tracking import TrackingContext, stage_run
 from tasks.train import FinalModel
+from tasks.warm_start import BEST_PARAMS_TAG
 
 
 @task(name="register model", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -38,6 +41,7 @@ def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metric
             "tunaflow.data_digest": splits.digest,
             "tunaflow.mlflow_run_id": ctx.parent_run_id,
             "tunaflow.prefect_flow_run_id": ctx.flow_run_id or "",
+            BEST_PARAMS_TAG: json.dumps(best.best_params),
             **{f"test_{k}": f"{v:.6g}" for k, v in metrics.items()},
         }
         version = mlflow.register_model(final.model_uri, name, tags=tags)

@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 
 import mlflow
 import optuna
 import torch
 from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from components.data import DataSplits
-from components.objective import evaluate_config
-from components.seeding import derive_seed
-from components.space import apply_params, suggest_params
+from components.selection import select_trial
 from components.spec import ExperimentSpec
-from components.strategy import build_pruner, build_sampler
+from components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tasks.objective import FINISHED, TrialObjective, progress_callback
 from tasks.storage import open_storage, storage_url
-from tasks.study_plots import log_study_plots
-from tasks.tracking import TrackingContext, flatten_spec, stage_run
+from tasks.study_report import log_study_plots, study_markdown
+from tasks.tracking import TrackingContext, stage_run
 from tasks.trial_runs import TrialRunRecorder
-
-FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+from tasks.warm_start import enqueue_warm_start
 
 
 @dataclass
 class SearchResult:
-    """The study's outcome in plain values."""
+    """The study's outcome in plain values; ``best_*`` describe the trial chosen to register."""
 
     study: str
     n_trials: int
@@ -39,86 +37,47 @@ class SearchResult:
     best_trial: int
     search_run_id: str
     n_pruned: int = 0
-    durations: list[float] = field(default_factory=list)
+    best_values: list[float] = field(default_factory=list)
+    pareto_front: list[dict] = field(default_factory=list)
 
 
-class TrialObjective:
-    """Optuna's objective: sample, train, report epochs to the pruner, record the trial run."""
-
-    def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder):
-        self.spec, self.splits, self.recorder = spec, splits, recorder
-        # NopPruner never prunes: asking it each epoch would only cost a storage read
-        self.prunes = spec.search.pruner != "none"
-
-    def __call__(self, trial: optuna.Trial) -> float:
-        params = suggest_params(trial, self.spec.search.space)
-        seed = derive_seed(self.spec.seed, "trial", trial.number)
-        trial.set_user_attr("seed", seed)
-        run = self.recorder.start(trial.study.study_name, trial.number)
-        history: list[dict] = []
-
-        def report(epoch: int, metrics: dict) -> None:
-            history.append({"epoch": epoch, **metrics})
-            trial.report(metrics[self.spec.search.metric], epoch)
-            if self.prunes and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at epoch {epoch}")
-
-        state, summary = "FAIL", None
-        trial_spec = apply_params(self.spec, params)
-        # every strategy in force for this trial, searched or not
-        trial_settings = flatten_spec(trial_spec.model_dump(mode="json", include={"model", "train", "augment"}))
-        try:
-            outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
-            trial.set_user_attr("best_epoch", outcome.best_epoch)
-            trial.set_user_attr("n_params", outcome.n_params)
-            state = "COMPLETE"
-            summary = {"value": outcome.value, "n_params": outcome.n_params,
-                       "samples_per_second": outcome.samples_per_second}
-            return outcome.value
-        except optuna.TrialPruned:
-            state = "PRUNED"
-            raise
-        finally:
-            self.recorder.finish(run, history=history, params={**trial_settings, **params, "seed": seed},
-                                 state=state, summary=summary)
-
-
-def _progress_callback(n_trials: int, started: float):
-    logger = get_run_logger()
-
-    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        done = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
-        try:
-            best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
-        except ValueError:
-            best = "no complete trial yet"
-        value = f"{trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
-        seconds = (trial.datetime_complete - trial.datetime_start).total_seconds() if trial.datetime_complete else 0
-        params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
-        logger.info(f"trial {done}/{n_trials} #{trial.number}: {value:>8}  {best}  "
-                    f"{seconds:.1f}s  elapsed {time.monotonic() - started:.0f}s  {params}")
-
-    return callback
-
-
-def _short(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def create_study(spec: ExperimentSpec, ctx: TrackingContext) -> optuna.Study:
+def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage) -> optuna.Study:
+    steps = spec.search.validation.folds if spec.search.validation.scheme == "kfold" else spec.train.epochs
     study = optuna.create_study(
-        storage=open_storage(storage_url(spec)),
+        storage=storage,
         study_name=spec.name,
-        direction=spec.search.direction,
+        directions=spec.search.directions,
         sampler=build_sampler(spec.search, spec.seed),
-        pruner=build_pruner(spec.search, spec.train.epochs),
+        pruner=build_pruner(spec.search, steps),
         load_if_exists=True,
     )
     if "tunaflow.spec_digest" not in study.user_attrs:
         study.set_user_attr("tunaflow.spec_digest", spec.study_digest())
+        study.set_user_attr("tunaflow.objectives", [o.metric for o in spec.search.objective_specs])
     study.set_user_attr("tunaflow.mlflow_parent_run_id", ctx.parent_run_id)
     study.set_user_attr("tunaflow.prefect_flow_run_id", ctx.flow_run_id or "")
     return study
+
+
+def choose_trial(study: optuna.Study, spec: ExperimentSpec) -> optuna.trial.FrozenTrial:
+    """The trial to register: the best one, or the Pareto-optimal one the spec's rule picks."""
+    if not spec.search.multi_objective:
+        return study.best_trial
+    front = study.best_trials
+    return front[select_trial([t.values for t in front], spec.search.directions, spec.search.selection)]
+
+
+def _run_trials(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, study: optuna.Study,
+                run_id: str, remaining: int) -> None:
+    callbacks = [progress_callback(spec.search.n_trials, spec.search.multi_objective)]
+    if spec.search.patience:
+        callbacks.append(StopWhenStalled(spec.search.patience))
+    recorder = TrialRunRecorder(ctx, run_id)
+    try:
+        study.optimize(TrialObjective(spec, splits, recorder), n_trials=remaining, timeout=spec.search.timeout,
+                       callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+    finally:
+        recorder.close()
 
 
 @task(name="search", cache_policy=NO_CACHE)
@@ -127,35 +86,40 @@ def search(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> Se
     # one worker per core at most: workers x threads never exceed the cores
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // spec.search.workers))
     logger = get_run_logger()
+    names = [o.metric for o in spec.search.objective_specs]
     with stage_run(ctx, "search") as run:
-        study = create_study(spec, ctx)
+        storage = open_storage(storage_url(spec))
+        study = create_study(spec, ctx, storage)
         finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
         remaining = max(0, spec.search.n_trials - finished)
         if finished:
             logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
-        mlflow.set_tags({"tunaflow.study": spec.name, "tunaflow.sampler": spec.search.sampler})
+        elif (queued := enqueue_warm_start(study, spec, storage)):
+            logger.info(f"warm start: {queued} parameter set(s) enqueued")
+        mlflow.set_tags({"tunaflow.study": spec.name, "tunaflow.sampler": spec.search.sampler,
+                         "tunaflow.pruner": spec.search.pruner, "tunaflow.objectives": ",".join(names)})
         if remaining:
-            recorder = TrialRunRecorder(ctx, run.info.run_id)
-            try:
-                study.optimize(
-                    TrialObjective(spec, splits, recorder),
-                    n_trials=remaining,
-                    timeout=spec.search.timeout,
-                    callbacks=[_progress_callback(spec.search.n_trials, time.monotonic())],
-                    catch=(RuntimeError, FloatingPointError),
-                )
-            finally:
-                recorder.close()
+            _run_trials(spec, splits, ctx, study, run.info.run_id, remaining)
         trials = study.get_trials(deepcopy=False)
-        best = study.best_trial
+        chosen = choose_trial(study, spec)
         n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
-        mlflow.log_metrics({"best_value": best.value, "n_trials": len(trials), "n_pruned": n_pruned,
-                            "best_trial": best.number})
-        mlflow.log_dict({"best_params": best.params, "best_value": best.value, "best_trial": best.number},
-                        "best_trial.json")
-        log_study_plots(study)
+        front = [{"trial": t.number, "values": dict(zip(names, t.values)), "params": t.params}
+                 for t in (study.best_trials if spec.search.multi_objective else [chosen])]
+        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": len(trials), "n_pruned": n_pruned,
+                            "best_trial": chosen.number, "pareto_front_size": len(front)})
+        mlflow.log_dict({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
+                                    "params": chosen.params, "rule": spec.search.selection},
+                         "pareto_front": front}, "best_trial.json")
+        log_study_plots(study, names)
+        create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}", markdown=study_markdown(study, names, chosen),
+                                 description=f"Optuna study {spec.name}")
     return SearchResult(
-        study=spec.name, n_trials=len(trials), best_value=float(best.value), best_params=dict(best.params),
-        best_epoch=int(best.user_attrs.get("best_epoch", spec.train.epochs)), best_trial=best.number,
-        search_run_id=run.info.run_id, n_pruned=n_pruned,
+        study=spec.name, n_trials=len(trials), best_value=float(chosen.values[0]), best_params=dict(chosen.params),
+        best_epoch=int(chosen.user_attrs.get("best_epoch", spec.train.epochs)), best_trial=chosen.number,
+        search_run_id=run.info.run_id, n_pruned=n_pruned, best_values=list(chosen.values), pareto_front=front,
     )
+
+
+def _artifact_key(name: str) -> str:
+    # Prefect artifact keys: lowercase letters, digits and dashes
+    return "".join(c if c.isalnum() else "-" for c in name.lower())

@@ -16,7 +16,10 @@ def define_space(spec: ExperimentSpec, ctx: TrackingContext) -> dict:
     space = describe_space(spec.search.space)
     with stage_run(ctx, "search_space"):
         mlflow.log_params({"sampler": spec.search.sampler, "pruner": spec.search.pruner,
-                           "n_trials": spec.search.n_trials, "metric": spec.search.metric,
+                           "n_trials": spec.search.n_trials,
+                           "objectives": ",".join(o.metric for o in spec.search.objective_specs),
+                           "directions": ",".join(spec.search.directions),
+                           "validation": spec.search.validation.scheme,
                            "n_dimensions": len(space)})
         log_dict_artifact(space, "search_space.json")
     return space

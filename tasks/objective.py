@@ -1,0 +1,92 @@
+"""Optuna's objective for a tunaflow study, and the per-trial progress line."""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+from prefect import get_run_logger
+
+from components.data import DataSplits
+from components.objective import evaluate_config
+from components.seeding import derive_seed
+from components.space import apply_params, suggest_params
+from components.spec import ExperimentSpec
+from tasks.tracking import flatten_spec
+from tasks.trial_runs import TrialRunRecorder
+
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+class TrialObjective:
+    """Sample, train, report epochs to the pruner, record the trial run."""
+
+    def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder):
+        self.spec, self.splits, self.recorder = spec, splits, recorder
+        # NopPruner never prunes: asking it each epoch would only cost a storage read;
+        # Optuna takes no intermediate reports from a multi-objective trial
+        self.reports = not spec.search.multi_objective
+        self.prunes = self.reports and spec.search.pruner != "none"
+        self.metric = spec.search.objective_specs[0].metric
+
+    def __call__(self, trial: optuna.Trial) -> float | list[float]:
+        params = suggest_params(trial, self.spec.search.space)
+        seed = derive_seed(self.spec.seed, "trial", trial.number)
+        trial.set_user_attr("seed", seed)
+        run = self.recorder.start(trial.study.study_name, trial.number)
+        history: list[dict] = []
+
+        def report(step: int, metrics: dict) -> None:
+            history.append({"epoch": step, **metrics})
+            if self.reports and self.metric in metrics:
+                trial.report(metrics[self.metric], step)
+                if self.prunes and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at step {step}")
+
+        state, summary = "FAIL", None
+        trial_spec = apply_params(self.spec, params)
+        # every strategy in force for this trial, searched or not
+        trial_settings = flatten_spec(trial_spec.model_dump(mode="json", include={"model", "train", "augment"}))
+        try:
+            outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
+            if self.spec.search.validation.scheme == "kfold":
+                history = outcome.history
+            trial.set_user_attr("best_epoch", outcome.best_epoch)
+            trial.set_user_attr("metrics", outcome.metrics)
+            state = "COMPLETE"
+            summary = {**outcome.metrics, "value": outcome.value, "samples_per_second": outcome.samples_per_second}
+            return outcome.values if self.spec.search.multi_objective else outcome.value
+        except optuna.TrialPruned:
+            state = "PRUNED"
+            raise
+        finally:
+            self.recorder.finish(run, history=history, params={**trial_settings, **params, "seed": seed},
+                                 state=state, summary=summary)
+
+
+def progress_callback(n_trials: int, multi_objective: bool):
+    """One line per finished trial: its value, the best so far, its time and parameters."""
+    logger = get_run_logger()
+    started = time.monotonic()
+
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        done = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
+        if multi_objective:
+            best = f"pareto front {len(study.best_trials)} trial(s)"
+            value = "/".join(f"{v:.4g}" for v in trial.values) if trial.values else trial.state.name.lower()
+        else:
+            try:
+                best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
+            except ValueError:
+                best = "no complete trial yet"
+            value = f"{trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
+        seconds = trial.duration.total_seconds() if trial.duration else 0
+        params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
+        logger.info(f"trial {done}/{n_trials} #{trial.number}: {value:>8}  {best}  "
+                    f"{seconds:.1f}s  elapsed {time.monotonic() - started:.0f}s  {params}")
+
+    return callback
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,97 @@
+"""The study's report: plots under the search run, a Markdown summary as a Prefect artifact."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import mlflow
+import optuna
+
+from tasks.tracking import log_figure_artifact
+
+COMPLETE = optuna.trial.TrialState.COMPLETE
+
+
+def _importances(study: optuna.Study, target=None) -> dict[str, float]:
+    complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
+    if len(complete) < 2 or not any(t.params for t in complete):
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return optuna.importance.get_param_importances(study, target=target)
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}  # nothing varies among the complete trials
+
+
+def log_study_plots(study: optuna.Study, objective_names: list[str]) -> None:
+    """History, importances, parallel coordinates, slices (and the Pareto front) as PNG;
+    parallel coordinates also as interactive HTML."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optuna.visualization import matplotlib as plots
+
+    complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
+    if not complete:
+        return
+    multi = len(objective_names) > 1
+    target = (lambda t: t.values[0]) if multi else None
+    name = objective_names[0]
+    figures = {
+        "optimization_history": lambda: plots.plot_optimization_history(study, target=target, target_name=name),
+        "parallel_coordinate": lambda: plots.plot_parallel_coordinate(study, target=target, target_name=name),
+        "slice": lambda: plots.plot_slice(study, target=target, target_name=name),
+    }
+    if _importances(study, target):
+        figures["param_importances"] = lambda: plots.plot_param_importances(study, target=target, target_name=name)
+    if multi:
+        figures["pareto_front"] = lambda: plots.plot_pareto_front(study, target_names=objective_names)
+    if not complete[0].params:
+        figures = {k: v for k, v in figures.items() if k in ("optimization_history", "pareto_front")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, draw in figures.items():
+            axes = draw()
+            figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+            log_figure_artifact(figure, f"plots/{key}.png")
+        if "parallel_coordinate" in figures:
+            _log_html(optuna.visualization.plot_parallel_coordinate(study, target=target, target_name=name),
+                      "plots/parallel_coordinate.html")
+
+
+def _log_html(figure, path: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / Path(path).name
+        figure.write_html(local, include_plotlyjs=True)
+        mlflow.log_artifact(str(local), str(Path(path).parent))
+
+
+def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optuna.trial.FrozenTrial) -> str:
+    """Best trials, parameter importances and the pruned share, for a Prefect artifact."""
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == COMPLETE]
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
+    multi = len(objective_names) > 1
+    if multi:
+        best = study.best_trials
+    else:
+        best = sorted(complete, key=lambda t: t.value, reverse=study.direction == optuna.study.StudyDirection.MAXIMIZE)
+    header = "| trial | " + " | ".join(objective_names) + " | parameters |\n|---|" + "---|" * len(objective_names) + "---|"
+    rows = "\n".join(
+        f"| {t.number}{' (chosen)' if t.number == chosen.number else ''} | "
+        + " | ".join(f"{v:.4g}" for v in t.values)
+        + " | " + ", ".join(f"`{k}`={v:.4g}" if isinstance(v, float) else f"`{k}`={v}" for k, v in t.params.items())
+        + " |" for t in best[:10])
+    importances = _importances(study, (lambda t: t.values[0]) if multi else None)
+    imp = "\n".join(f"| `{k}` | {v:.3f} |" for k, v in importances.items()) or "| (not enough trials) | |"
+    title = "Pareto front" if multi else "Best trials"
+    return (
+        f"# Study `{study.study_name}`\n\n"
+        f"{len(trials)} trials: {len(complete)} complete, {pruned} pruned "
+        f"({100 * pruned / max(1, len(trials)):.0f} %), {len(trials) - len(complete) - pruned} other.\n\n"
+        f"## {title}\n\n{header}\n{rows}\n\n"
+        f"## Parameter importances ({objective_names[0]})\n\n| parameter | importance |\n|---|---|\n{imp}\n"
+    )

@@ -1,0 +1,92 @@
+"""Warm starts: enqueue given parameters, an earlier study's best trials, a registered model's."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from components.errors import UserInputError
+from components.spec import ExperimentSpec
+
+BEST_PARAMS_TAG = "tunaflow.best_params"
+
+
+def _in_space(params: dict, spec: ExperimentSpec) -> dict:
+    from components.space import all_paths
+
+    known = all_paths(spec.search.space)
+    return {k: v for k, v in params.items() if k in known}
+
+
+def study_best_params(storage, name: str, top_k: int) -> list[dict]:
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise UserInputError("search.warm_start.from_study", f"no study named {name!r} in the storage") from None
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(study.directions) == 1:
+        reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        complete.sort(key=lambda t: t.value, reverse=reverse)
+    return [t.params for t in complete[:top_k]]
+
+
+def model_params(model_uri: str) -> dict:
+    """The searched parameters recorded on a registered version (``models:/NAME@ALIAS`` or ``/VERSION``)."""
+    where = "search.warm_start.from_model"
+    if not model_uri.startswith("models:/") or "/" not in model_uri[len("models:/"):].replace("@", "/"):
+        raise UserInputError(where, f"expected models:/NAME@ALIAS or models:/NAME/VERSION, got {model_uri!r}")
+    name_part = model_uri[len("models:/"):]
+    client = MlflowClient()
+    try:
+        if "@" in name_part:
+            name, alias = name_part.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        else:
+            name, number = name_part.rsplit("/", 1)
+            version = client.get_model_version(name, number)
+    except MlflowException as error:
+        raise UserInputError(where, f"{model_uri} not found ({error.message.splitlines()[0]})") from None
+    return json.loads(version.tags.get(BEST_PARAMS_TAG, "{}"))
+
+
+def enqueue_warm_start(study: optuna.Study, spec: ExperimentSpec, storage) -> int:
+    """Enqueue the warm-start parameter sets not tried yet; how many were enqueued comes back."""
+    warm = spec.search.warm_start
+    candidates = list(warm.params)
+    if warm.from_study:
+        candidates += study_best_params(storage, warm.from_study, warm.top_k)
+    if warm.from_model:
+        candidates.append(model_params(warm.from_model))
+    count = 0
+    for params in candidates:
+        params = _in_space(params, spec)
+        if params:
+            study.enqueue_trial(params, skip_if_exists=True)
+            count += 1
+    return count
+
+
+def check_warm_start(spec: ExperimentSpec) -> None:
+    """The warm start's study and model exist (read only; nothing is created)."""
+    from pathlib import Path
+
+    from tasks.settings import tracking_uri
+    from tasks.storage import open_storage, storage_url
+
+    warm = spec.search.warm_start
+    if warm.from_study:
+        url = storage_url(spec)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            raise UserInputError("search.warm_start.from_study", f"no study named {warm.from_study!r} (empty storage)")
+        study_best_params(open_storage(url), warm.from_study, warm.top_k)
+    if warm.from_model:
+        uri = tracking_uri()
+        if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+            raise UserInputError("search.warm_start.from_model", f"{warm.from_model} not found (empty registry)")
+        import mlflow
+
+        mlflow.set_tracking_uri(uri)
+        model_params(warm.from_model)

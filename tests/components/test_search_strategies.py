@@ -1,0 +1,143 @@
+"""Samplers, pruners, budgets, selection and validation schemes, on small studies."""
+
+import math
+
+import numpy as np
+import optuna
+import pytest
+
+from components.checks import check_experiment
+from components.errors import SpecError
+from components.models import build_module
+from components.objective import evaluate_config
+from components.selection import select_trial
+from components.space import suggest_params
+from components.spec import MLPSpec, SAMPLERS, build_spec
+from components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tests.conftest import tiny_spec_tree
+
+SPACE = {
+    "train.lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+    "model.units.0": {"type": "int", "low": 8, "high": 64, "step": 8},
+    "model.activation": {"type": "categorical", "choices": ["relu", "tanh"]},
+}
+GRID_SPACE = {
+    "train.batch_size": {"type": "categorical", "choices": [10, 20, 40]},
+    "train.epochs": {"type": "categorical", "choices": [10, 20]},
+    "train.optimizer": {"type": "categorical", "choices": ["adam", "rmsprop"]},
+}
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _toy(params):
+    # a smooth function of the sampled values: the best lr is 1e-2, width 32, tanh
+    return -(math.log10(params["train.lr"]) + 2) ** 2 - ((params["model.units.0"] - 32) / 32) ** 2 \
+        - (0.5 if params["model.activation"] == "relu" else 0)
+
+
+@pytest.mark.parametrize("sampler", [s for s in SAMPLERS if s != "grid"])
+def test_every_sampler_runs_a_small_study(sampler):
+    spec = build_spec(tiny_spec_tree(search={"sampler": sampler, "n_trials": 12, "space": SPACE}))
+    study = optuna.create_study(direction="maximize", sampler=build_sampler(spec.search, spec.seed))
+    study.optimize(lambda t: _toy(suggest_params(t, spec.search.space)), n_trials=12)
+    assert len(study.trials) == 12 and study.best_value <= 0
+    expected = {"tpe": "TPESampler", "random": "RandomSampler", "cmaes": "CmaEsSampler", "gp": "GPSampler",
+                "qmc": "QMCSampler", "nsga2": "NSGAIISampler"}[sampler]
+    assert type(study.sampler).__name__ == expected
+
+
+def test_samplers_are_seeded():
+    spec = build_spec(tiny_spec_tree(search={"n_trials": 12, "space": SPACE}))
+
+    def run():
+        study = optuna.create_study(direction="maximize", sampler=build_sampler(spec.search, spec.seed))
+        study.optimize(lambda t: _toy(suggest_params(t, spec.search.space)), n_trials=12)
+        return [t.params for t in study.trials]
+
+    assert run() == run()
+
+
+def test_grid_sampler_is_exhaustive():
+    spec = build_spec(tiny_spec_tree(search={"sampler": "grid", "space": GRID_SPACE}))
+    study = optuna.create_study(sampler=build_sampler(spec.search, spec.seed))
+    study.optimize(lambda t: float(len(suggest_params(t, spec.search.space))), n_trials=100)
+    combos = {tuple(sorted(t.params.items())) for t in study.trials}
+    assert len(study.trials) == 12 and len(combos) == 12  # grid exhausted, then the study stops
+
+
+@pytest.mark.parametrize("pruner,cls", [("none", "NopPruner"), ("median", "MedianPruner"),
+                                        ("successive_halving", "SuccessiveHalvingPruner"),
+                                        ("hyperband", "HyperbandPruner")])
+def test_pruners_prune_bad_trials_from_reports(pruner, cls):
+    spec = build_spec(tiny_spec_tree(search={"pruner": pruner}))
+    built = build_pruner(spec.search, 20)
+    assert type(built).__name__ == cls
+    study = optuna.create_study(direction="maximize", pruner=built, sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        quality = trial.suggest_float("q", 0, 1)
+        for step in range(1, 21):
+            trial.report(quality * step / 20, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return quality
+
+    study.optimize(objective, n_trials=30)
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    assert (pruned == 0) if pruner == "none" else (pruned > 0)
+
+
+def test_stop_when_stalled():
+    study = optuna.create_study(direction="maximize")
+    values = iter([1.0, 2.0, 3.0] + [0.0] * 50)
+    study.optimize(lambda t: next(values), n_trials=50, callbacks=[StopWhenStalled(4)])
+    assert len(study.trials) == 7  # best at trial 2, then four without improvement
+
+
+def test_selection_rules():
+    values = [[0.99, 50000], [0.98, 5000], [0.90, 500]]
+    directions = ["maximize", "minimize"]
+    assert select_trial(values, directions, "primary") == 0
+    assert select_trial(values, directions, "knee") == 1
+
+
+def test_several_objectives_are_measured(tmp_path):
+    spec = build_spec(tiny_spec_tree(search={"pruner": "none", "objectives": [
+        {"metric": "valid_acc"}, {"metric": "n_params"}, {"metric": "latency_ms"}]}))
+    assert spec.search.directions == ["maximize", "minimize", "minimize"]
+    outcome = evaluate_config(spec, check_experiment(spec), seed=0)
+    assert outcome.values[1] == outcome.n_params and outcome.values[2] > 0
+
+
+def test_kfold_validation_averages_the_folds():
+    spec = build_spec(tiny_spec_tree(search={"validation": {"scheme": "kfold", "folds": 3}}))
+    splits = check_experiment(spec)
+    reports = []
+    outcome = evaluate_config(spec, splits, seed=0, report=lambda step, m: reports.append((step, m["valid_acc"])))
+    folds = [row["fold_valid_acc"] for row in outcome.history]
+    assert len(folds) == 3 and outcome.value == pytest.approx(np.mean(folds))
+    assert [s for s, _ in reports] == [1, 2, 3] and reports[-1][1] == pytest.approx(outcome.value)
+
+
+@pytest.mark.parametrize("search,message", [
+    ({"pruner": "median", "objectives": [{"metric": "valid_acc"}, {"metric": "n_params"}]},
+     "pruning needs a single objective"),
+    ({"pruner": "none", "sampler": "cmaes", "objectives": [{"metric": "valid_acc"}, {"metric": "n_params"}]},
+     "cmaes optimizes one objective"),
+    ({"sampler": "annealing"}, r"search\.sampler"),
+    ({"pruner": "patient"}, r"search\.pruner"),
+    ({"validation": {"scheme": "kfold", "folds": 1}}, r"search\.validation\.folds"),
+])
+def test_bad_search_settings(search, message):
+    with pytest.raises(SpecError, match=message):
+        build_spec(tiny_spec_tree(search=search))
+
+
+def test_sigmoid_output_for_two_classes():
+    module = build_module(MLPSpec(units=[8], output="sigmoid"), (4,), 2, "tabular", np.zeros(4), np.ones(4))
+    import torch
+
+    logits = module(torch.randn(5, 4))
+    assert logits.shape == (5, 2) and torch.all(logits[:, 0] == 0)
+    with pytest.raises(ValueError, match="sigmoid needs two classes"):
+        build_module(MLPSpec(units=[8], output="sigmoid"), (4,), 3, "tabular", np.zeros(4), np.ones(4))
