@@ -54,7 +54,10 @@ class TrialObjective:
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("metrics", outcome.metrics)
             state = "COMPLETE"
-            summary = {**outcome.metrics, "value": outcome.value, "samples_per_second": outcome.samples_per_second}
+            # per-epoch valid_* are in the history; the summary has step-free names
+            summary = {"value": outcome.value, "kept_epoch": outcome.best_epoch,
+                       "samples_per_second": outcome.samples_per_second,
+                       **{k: v for k, v in outcome.metrics.items() if not k.startswith("valid_")}}
             return outcome.values if self.spec.search.multi_objective else outcome.value
         except optuna.TrialPruned:
             state = "PRUNED"
