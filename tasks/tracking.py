@@ -81,10 +81,6 @@ def log_dict_artifact(data: Any, path: str, run_id: str | None = None) -> None:
         MlflowClient().log_dict(run_id, data, path)
 
 
-def log_text_artifact(text: str, path: str) -> None:
-    mlflow.log_text(text, path)
-
-
 def log_figure_artifact(figure, path: str, run_id: str | None = None) -> None:
     import matplotlib.pyplot as plt
 

@@ -55,6 +55,7 @@ BAD_INPUTS = {
                          "train.lr_schedule: unknown name 'zigzag'"),
     "negative l1": (lambda t: tiny_spec_tree(train={"l1": -1}), "train.l1: Input should be greater than or equal to 0"),
     "dropout of one": (lambda t: tiny_spec_tree(model={"dropout": 1}), "model.dropout: Input should be less than 1"),
+    "parallel workers": (lambda t: tiny_spec_tree(search={"workers": 2}), "search.workers: parallel workers"),
     "zero drop": (lambda t: tiny_spec_tree(train={"lr_schedule": {"type": "step", "drop": 0}}),
                   "train.lr_schedule.drop: Input should be greater than 0"),
 }
