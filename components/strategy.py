@@ -35,8 +35,18 @@ def build_sampler(search: SearchSpec, seed: int) -> optuna.samplers.BaseSampler:
             multivariate=True,
             group=True,
             constant_liar=search.workers > 1,
-            n_startup_trials=min(10, max(2, search.n_trials // 3)),
+            n_startup_trials=_startup_trials(search),
         )
+
+
+def _startup_trials(search: SearchSpec) -> int:
+    """Random trials before TPE models the space.
+
+    Under hyperband, TPE models each bracket's trials apart (Optuna's design), so a
+    bracket sees about a third of the study: its start-up share shrinks to match.
+    """
+    share = 3 if search.pruner == "hyperband" else 1
+    return min(10 // share, max(2, search.n_trials // (3 * share)))
 
 
 def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:

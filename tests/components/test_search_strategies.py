@@ -141,3 +141,10 @@ def test_sigmoid_output_for_two_classes():
     assert logits.shape == (5, 2) and torch.all(logits[:, 0] == 0)
     with pytest.raises(ValueError, match="sigmoid needs two classes"):
         build_module(MLPSpec(units=[8], output="sigmoid"), (4,), 3, "tabular", np.zeros(4), np.ones(4))
+
+
+def test_tpe_under_hyperband_starts_modelling_sooner():
+    # hyperband splits TPE's history by bracket, so each bracket's start-up must be shorter
+    plain = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "median"})).search, 0)
+    banded = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"})).search, 0)
+    assert banded._n_startup_trials < plain._n_startup_trials
