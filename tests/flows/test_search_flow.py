@@ -60,3 +60,12 @@ def test_warm_start_enqueues_given_params_an_earlier_study_and_the_champion(pref
     assert trials[1].params == first["best_params"]  # the earlier study's best
     # the champion's parameters are the same set: enqueued once only
     assert trials[2].params != first["best_params"]
+
+
+def test_the_study_can_live_in_postgresql(prefect_harness, postgres_url):
+    spec = build_spec(tiny_spec_tree(name="in-postgres", search={"storage": postgres_url, "n_trials": 2},
+                                     train={"learning_curve": {"enabled": False}}))
+    summary = automl_flow(spec)
+    study = optuna.load_study(study_name="in-postgres", storage=postgres_url)
+    assert len(study.trials) == 2
+    assert study.user_attrs["tunaflow.mlflow_parent_run_id"] == summary["mlflow_run_id"]
