@@ -13,7 +13,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 def _quiet_prefect_defaults() -> None:
     # No network here, and none expected of users' machines: no telemetry attempts.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_CLI_COLORS", "true")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -65,6 +65,11 @@ with _without_type_hint_advice():
             return self.classes[proba.argmax(axis=1)]
 
 
+def as_model_input(X: np.ndarray, kind: str, feature_names: list[str] | None):
+    """What a caller of the registered model passes: a DataFrame of the columns, or images."""
+    return pd.DataFrame(X, columns=feature_names) if kind == "tabular" else X
+
+
 def requirements() -> list[str]:
     import sklearn
 
@@ -89,7 +94,7 @@ def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, 
         "spec": spec.model_dump(mode="json"), "kind": kind, "classes": classes,
         "input_shape": list(input_shape), "feature_names": feature_names,
     }))
-    model_input = pd.DataFrame(example, columns=feature_names) if kind == "tabular" else example
+    model_input = as_model_input(example, kind, feature_names)
     python_model = TunaflowClassifier()
     python_model.module, python_model.classes, python_model.features = module, np.asarray(classes), feature_names
     signature = mlflow.models.infer_signature(

@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from components.data import DataSplits
 from components.models import predict_proba
 from components.spec import ExperimentSpec
+from tasks.pyfunc import as_model_input
 from tasks.search import SearchResult
 from tasks.tracking import TrackingContext, stage_run
 from tasks.train import FinalModel
@@ -25,12 +26,7 @@ def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metric
     smoke = splits.X_test[:16]
     expected = np.asarray(splits.classes)[predict_proba(final.module, smoke).argmax(axis=1)]
     loaded = mlflow.pyfunc.load_model(final.model_uri)
-    model_input = smoke
-    if splits.kind == "tabular":
-        import pandas as pd
-
-        model_input = pd.DataFrame(smoke, columns=splits.feature_names)
-    got = np.asarray(loaded.predict(model_input))
+    got = np.asarray(loaded.predict(as_model_input(smoke, splits.kind, splits.feature_names)))
     if not np.array_equal(got, expected):
         raise RuntimeError("the logged model does not reproduce the trained model's predictions")
     name = spec.model_name

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from mlflow.entities import Metric
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -32,10 +35,7 @@ def finish_tracking(ctx: TrackingContext, status: str, summary: dict | None = No
         metrics = {f"test_{k}": v for k, v in summary.get("test_metrics", {}).items()}
         if summary.get("best_value") is not None:
             metrics["best_value"] = summary["best_value"]
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient()
-        for key, value in metrics.items():
-            client.log_metric(ctx.parent_run_id, key, float(value))
-        client.set_tag(ctx.parent_run_id, "tunaflow.model_uri", summary.get("model_uri", ""))
+        stamp = int(time.time() * 1000)
+        log_batch(ctx.parent_run_id, metrics=[Metric(k, float(v), stamp, 0) for k, v in metrics.items()],
+                  tags={"tunaflow.model_uri": summary.get("model_uri", "")})
     close_run(ctx.parent_run_id, status)

@@ -26,6 +26,11 @@ def artifact_root() -> str | None:
     return (tunaflow_home() / "artifacts").as_uri()
 
 
+def missing_sqlite_file(url: str) -> bool:
+    """A ``sqlite:///`` URL whose file does not exist yet (opening it would create it)."""
+    return url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+
+
 def default_storage_url() -> str:
     return f"sqlite:///{tunaflow_home() / 'optuna.db'}"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import optuna
 from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -11,7 +9,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from components.errors import UserInputError
 from components.secrets import mask_text, mask_url
 from components.spec import ExperimentSpec
-from tasks.settings import default_storage_url
+from tasks.settings import default_storage_url, missing_sqlite_file
 
 
 def storage_url(spec: ExperimentSpec) -> str:
@@ -45,8 +43,8 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
 def existing_study(spec: ExperimentSpec) -> optuna.Study | None:
     """The study of this spec's name, if the storage already has one (read only)."""
     url = storage_url(spec)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return None  # opening would create the file
+    if missing_sqlite_file(url):
+        return None
     storage = open_storage(url)
     names = {s.study_name for s in storage.get_all_studies()}
     if spec.name not in names:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator
 
 import mlflow
@@ -116,8 +115,6 @@ def log_batch(run_id: str, metrics: list[Metric] = (), params: dict | None = Non
 
 def epoch_metrics(history: list[dict], prefix: str = "", timestamp: int | None = None) -> list[Metric]:
     """Per-epoch metrics as one list, for a single log_batch."""
-    import time
-
     stamp = timestamp or int(time.time() * 1000)
     return [Metric(f"{prefix}{key}", float(value), stamp, int(row["epoch"]))
             for row in history for key, value in row.items() if key != "epoch"]
@@ -134,7 +131,3 @@ def flatten_spec(tree: Any, prefix: str = "") -> dict[str, Any]:
                 out.update(flatten_spec(value, f"{prefix}{key}."))
         return out
     return {prefix.rstrip("."): tree}
-
-
-def temp_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="tunaflow-"))

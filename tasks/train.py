@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -18,7 +20,7 @@ from components.spec import ExperimentSpec
 from components.trainer import train_model
 from tasks.pyfunc import log_classifier
 from tasks.search import SearchResult
-from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run, temp_dir
+from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
 
 
 @dataclass
@@ -43,7 +45,8 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
         log_batch(run.info.run_id, metrics=epoch_metrics(fit.history),
                   params={**best.best_params, "epochs": best.best_epoch, "n_samples": len(y)})
         mlflow.log_metrics({"n_params": count_parameters(module), "samples_per_second": fit.samples_per_second})
-        info = log_classifier(module, final_spec, kind=splits.kind, classes=splits.classes,
-                              input_shape=splits.input_shape, feature_names=splits.feature_names,
-                              example=splits.X_test[:5], workdir=temp_dir())
+        with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
+            info = log_classifier(module, final_spec, kind=splits.kind, classes=splits.classes,
+                                  input_shape=splits.input_shape, feature_names=splits.feature_names,
+                                  example=splits.X_test[:5], workdir=Path(workdir))
     return FinalModel(module, info.model_uri, run.info.run_id, best.best_epoch, final_spec)

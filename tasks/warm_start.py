@@ -33,12 +33,19 @@ def study_best_params(storage, name: str, top_k: int) -> list[dict]:
     return [t.params for t in complete[:top_k]]
 
 
+def _registry_name(model_uri: str) -> str:
+    """``NAME@ALIAS`` or ``NAME/VERSION`` from a ``models:/`` URI; bad input otherwise."""
+    rest = model_uri.removeprefix("models:/")
+    if rest == model_uri or ("@" not in rest and "/" not in rest):
+        raise UserInputError("search.warm_start.from_model",
+                             f"expected models:/NAME@ALIAS or models:/NAME/VERSION, got {model_uri!r}")
+    return rest
+
+
 def model_params(model_uri: str) -> dict:
     """The searched parameters recorded on a registered version (``models:/NAME@ALIAS`` or ``/VERSION``)."""
     where = "search.warm_start.from_model"
-    if not model_uri.startswith("models:/") or "/" not in model_uri[len("models:/"):].replace("@", "/"):
-        raise UserInputError(where, f"expected models:/NAME@ALIAS or models:/NAME/VERSION, got {model_uri!r}")
-    name_part = model_uri[len("models:/"):]
+    name_part = _registry_name(model_uri)
     client = MlflowClient()
     try:
         if "@" in name_part:
@@ -71,20 +78,19 @@ def enqueue_warm_start(study: optuna.Study, spec: ExperimentSpec, storage) -> in
 
 def check_warm_start(spec: ExperimentSpec) -> None:
     """The warm start's study and model exist (read only; nothing is created)."""
-    from pathlib import Path
-
-    from tasks.settings import tracking_uri
+    from tasks.settings import missing_sqlite_file, tracking_uri
     from tasks.storage import open_storage, storage_url
 
     warm = spec.search.warm_start
     if warm.from_study:
         url = storage_url(spec)
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        if missing_sqlite_file(url):
             raise UserInputError("search.warm_start.from_study", f"no study named {warm.from_study!r} (empty storage)")
         study_best_params(open_storage(url), warm.from_study, warm.top_k)
     if warm.from_model:
+        _registry_name(warm.from_model)
         uri = tracking_uri()
-        if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        if missing_sqlite_file(uri):
             raise UserInputError("search.warm_start.from_model", f"{warm.from_model} not found (empty registry)")
         import mlflow
 

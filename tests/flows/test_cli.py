@@ -109,3 +109,14 @@ def test_console_script_runs_end_to_end_with_json_and_a_clean_console(tmp_path):
     assert "Traceback" not in console
     assert "| ERROR" not in console and "| WARNING" not in console
     assert "trial 3/3" in console  # the per-trial progress line
+
+
+@pytest.mark.parametrize("uri,message", [
+    ("bad", "expected models:/NAME@ALIAS or models:/NAME/VERSION, got 'bad'"),
+    ("models:/nobody@champion", "models:/nobody@champion not found"),
+])
+def test_warm_start_from_a_missing_or_malformed_model_is_bad_input(uri, message, tmp_path, tunaflow_home, capsys):
+    path = _write(tmp_path, tiny_spec_tree(search={"warm_start": {"from_model": uri}}))
+    assert main(["validate", path]) == 2
+    assert f"search.warm_start.from_model: {message}" in capsys.readouterr().err
+    _assert_nothing_written(tunaflow_home)
