@@ -43,7 +43,7 @@ def move_alias(client: MlflowClient, name: str, alias: str, version: str) -> str
     The tag is written first: once a consumer can see the new holder, its history is there.
     """
     current = alias_version(client, name, alias)
-    previous = current.version if current is not None and str(current.version) != str(version) else None
+    previous = str(current.version) if current is not None and str(current.version) != str(version) else None
     if previous is not None:
         client.set_model_version_tag(name, version, previous_tag(alias), str(previous))
     client.set_registered_model_alias(name, alias, version)

@@ -66,7 +66,8 @@ def plan_retraining(spec: ExperimentSpec) -> RetrainingPlan:
         warm["from_model"] = f"models:/{name}/{champion.version}"
     if last_study:
         warm["from_study"] = last_study
-    return RetrainingPlan(ExperimentSpec.model_validate(tree), champion.version if champion else None, last_study)
+    return RetrainingPlan(ExperimentSpec.model_validate(tree), str(champion.version) if champion else None,
+                          last_study)
 
 
 @task(name="evaluate champion", cache_policy=NO_CACHE)
