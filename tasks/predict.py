@@ -81,7 +81,9 @@ def write_predictions(out: Path, labels: np.ndarray, proba: pd.DataFrame) -> Non
     os.close(fd)
     try:
         if out.suffix.lower() == ".npz":
-            np.savez(tmp, labels=labels, proba=proba.to_numpy(), classes=np.asarray(proba.columns))
+            # plain arrays only: an NPZ that needs pickle to load is refused by default
+            labels = labels.astype(str) if labels.dtype == object else labels
+            np.savez(tmp, labels=labels, proba=proba.to_numpy(), classes=np.asarray(proba.columns, dtype=str))
         else:
             frame = pd.DataFrame({"label": labels})
             frame[[f"proba_{c}" for c in proba.columns]] = proba.to_numpy()

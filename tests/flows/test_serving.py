@@ -39,7 +39,9 @@ def _spec(name, source, **sections):
 def _env(home: Path) -> dict:
     # the subprocesses run this checkout's code, in a worktree or in the main tree alike
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    # `mlflow models serve` execs `uvicorn` from PATH: the environment's bin comes first, as when activated
     return {**os.environ, "TUNAFLOW_HOME": str(home), "PYTHONPATH": path,
+            "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
 
 
