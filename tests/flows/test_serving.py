@@ -204,7 +204,7 @@ import mlflow, numpy as np
 from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_digits
 
-stop, report = Path(sys.argv[1]), Path(sys.argv[2])
+stop, report, progress = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 images = load_digits().images[:32].astype(np.float32)
 loads, failures, versions, started = 0, [], set(), False
 while not stop.exists():
@@ -214,6 +214,8 @@ while not stop.exists():
         assert labels.shape == (32,) and set(labels.tolist()) <= set(range(10)), labels
         loads, started = loads + 1, True
         versions.add(str(version))
+        progress.with_suffix(".tmp").write_text(str(loads))
+        progress.with_suffix(".tmp").replace(progress)
     except Exception:
         if started:  # before the first champion exists, not finding it is expected
             failures.append(traceback.format_exc())
@@ -222,15 +224,31 @@ report.write_text(json.dumps({"loads": loads, "failures": failures, "versions": 
 """
 
 
+def _consumer_loads(progress: Path) -> int:
+    return int(progress.read_text()) if progress.exists() else 0
+
+
+def _wait_for_loads(progress: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while _consumer_loads(progress) < count:
+        assert time.monotonic() < deadline, f"the consumer made no progress past {_consumer_loads(progress)} loads"
+        time.sleep(0.02)
+
+
 @flow(name="promote-repeatedly")
-def _promote_repeatedly(spec, promotions: int) -> list[str]:
-    """Train once, then register and promote the model again and again: the real register stage."""
+def _promote_repeatedly(spec, promotions: int, progress: Path) -> list[str]:
+    """Train once, then register and promote the model again and again: the real register stage.
+
+    After each promotion the consumer completes two more loads, so at least one of them
+    started after it: every champion is loaded at least once, and loads overlap promotions.
+    """
     ctx = start_tracking(spec)
     trained = train_and_evaluate(spec, ctx)
     versions = []
     for _ in range(promotions + 1):
         registered = register(spec, trained.final, trained.best, trained.metrics, trained.splits, ctx)
         versions.append(registered["version"])
+        _wait_for_loads(progress, _consumer_loads(progress) + 2)
     finish_tracking(ctx, "FINISHED")
     return versions
 
@@ -238,16 +256,16 @@ def _promote_repeatedly(spec, promotions: int) -> list[str]:
 def test_a_consumer_never_fails_while_the_champion_is_promoted_20_times(prefect_harness, tunaflow_home, tmp_path):
     script = tmp_path / "consumer.py"
     script.write_text(CONSUMER)
-    stop, report = tmp_path / "stop", tmp_path / "report.json"
+    stop, report, progress = tmp_path / "stop", tmp_path / "report.json", tmp_path / "progress"
     tunaflow_home.mkdir(parents=True, exist_ok=True)
-    consumer = subprocess.Popen([sys.executable, str(script), str(stop), str(report)], env=_env(tunaflow_home))
+    consumer = subprocess.Popen([sys.executable, str(script), str(stop), str(report), str(progress)],
+                                env=_env(tunaflow_home))
     try:
-        versions = _promote_repeatedly(_spec("cons", "digits", search={"n_trials": 1}), 20)
-        time.sleep(1.0)  # let the consumer load the last champion too
+        versions = _promote_repeatedly(_spec("cons", "digits", search={"n_trials": 1}), 20, progress)
     finally:
         stop.touch()
         consumer.wait(timeout=120)
     assert versions == [str(v) for v in range(1, 22)]
     result = json.loads(report.read_text())
     assert result["failures"] == [], result["failures"][0]
-    assert result["loads"] >= 5 and len(result["versions"]) >= 3, result
+    assert result["versions"] == sorted(versions), result  # it saw every champion come and go
