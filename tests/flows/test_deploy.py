@@ -89,26 +89,64 @@ def test_prefect_yaml_registers_with_prefect_deploy_for_a_work_pool(prefect_harn
     assert step["prefect.deployments.steps.set_working_directory"]["directory"] in (str(REPO), "{{ $TUNAFLOW_REPO }}")
 
 
-def test_tunaflow_deploy_serves_the_schedule_until_stopped(prefect_harness, tmp_path, tunaflow_home):
-    """The real command: the deployment appears with its schedule, and SIGINT ends it cleanly."""
+def _start_deploy(spec_tree: dict, tmp_path: Path, home: Path) -> tuple[subprocess.Popen, Path]:
     spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(yaml.safe_dump(tiny_spec_tree(name="dep-serve")))
+    spec_path.write_text(yaml.safe_dump(spec_tree))
     log = tmp_path / "deploy.log"
     process = subprocess.Popen([str(BIN / "tunaflow"), "deploy", str(spec_path), "--cron", "0 4 * * *"],
-                               env=_env(tunaflow_home), stdout=log.open("w"), stderr=subprocess.STDOUT)
+                               env=_env(home), stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return process, log
+
+
+def _wait_for_deployment(name: str, process: subprocess.Popen, log: Path, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            return _read_deployment(name)
+        except Exception:  # not registered yet
+            time.sleep(0.5)
+    raise AssertionError(f"no deployment {name} after {timeout} s: {log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen, log: Path) -> None:
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=60)
+    assert code in (0, 130), log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text()
+
+
+def test_tunaflow_deploy_serves_the_schedule_until_stopped(prefect_harness, tmp_path, tunaflow_home):
+    """The real command: the deployment appears with its schedule, and SIGINT ends it cleanly."""
+    process, log = _start_deploy(tiny_spec_tree(name="dep-serve"), tmp_path, tunaflow_home)
     try:
-        deadline, stored = time.monotonic() + 120, None
-        while stored is None and time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                stored = _read_deployment("retrain/retrain-dep-serve")
-            except Exception:  # not registered yet
-                time.sleep(0.5)
-        assert stored is not None, log.read_text()[-3000:]
+        stored = _wait_for_deployment("retrain/retrain-dep-serve", process, log)
         assert stored.schedules[0].schedule.cron == "0 4 * * *"
         assert stored.parameters["spec"]["name"] == "dep-serve"
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=60)
-    assert code in (0, 130), log.read_text()[-3000:]
-    assert "Traceback" not in log.read_text()
+        _stop(process, log)
+
+
+@pytest.mark.slow
+def test_the_served_deployment_runs_a_retraining(prefect_harness, tmp_path, tunaflow_home):
+    """A run of the served deployment (as its schedule would start one) retrains and promotes."""
+    from prefect.deployments import run_deployment
+    from mlflow.tracking import MlflowClient
+
+    tree = tiny_spec_tree(name="dep-run")
+    tree["train"]["learning_curve"] = {"enabled": False}
+    process, log = _start_deploy(tree, tmp_path, tunaflow_home)
+    try:
+        _wait_for_deployment("retrain/retrain-dep-run", process, log)
+        run = run_deployment("retrain/retrain-dep-run", timeout=0)
+        deadline = time.monotonic() + 540
+        with get_client(sync_client=True) as client:
+            while not (state := client.read_flow_run(run.id).state).is_final():
+                assert time.monotonic() < deadline and process.poll() is None, log.read_text()[-3000:]
+                time.sleep(1)
+        assert state.is_completed(), log.read_text()[-3000:]
+    finally:
+        _stop(process, log)
+    champion = MlflowClient(f"sqlite:///{tunaflow_home / 'mlflow.db'}").get_model_version_by_alias("dep-run", "champion")
+    assert champion.tags["tunaflow.decision"] == "promoted"
+    assert champion.tags["tunaflow.prefect_flow_run_id"] == str(run.id)
