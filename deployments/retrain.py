@@ -11,12 +11,21 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
 from components.errors import UserInputError
-from components.spec import ExperimentSpec
+from components.spec import BUILTIN_SOURCES, ExperimentSpec
 from flows.retrain import retrain_flow
 
 DEFAULT_CRON = "0 3 * * *"
 ENTRYPOINT_FILE = "flows/retrain.py:retrain_flow"  # relative to the repository root (prefect.yaml)
 REPO_ROOT_VARIABLE = "TUNAFLOW_REPO"
+
+
+def with_absolute_source(spec: ExperimentSpec) -> ExperimentSpec:
+    """The spec with its data file's path made absolute: scheduled runs start in another
+    directory (a worker's, or the runner's subprocess) than the one it was deployed from."""
+    source = spec.data.source
+    if source in BUILTIN_SOURCES or Path(source).is_absolute():
+        return spec
+    return spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(Path(source).resolve())})})
 
 
 def deployment_name(spec: ExperimentSpec) -> str:
@@ -50,7 +59,7 @@ def retraining_deployment(spec: ExperimentSpec, cron: str = DEFAULT_CRON, timezo
     return retrain_flow.to_deployment(
         name=deployment_name(spec),
         schedules=[cron_schedule(cron, timezone)],
-        parameters={"spec": spec.model_dump(mode="json")},
+        parameters={"spec": with_absolute_source(spec).model_dump(mode="json")},
         description=f"Retrain {spec.model_name} on a schedule; promote a challenger that beats the champion.",
         tags=["tunaflow", "retrain"],
         concurrency_limit=1,
@@ -81,7 +90,7 @@ def work_pool_declaration(spec: ExperimentSpec, cron: str, timezone: str, work_p
             "entrypoint": ENTRYPOINT_FILE,
             "tags": ["tunaflow", "retrain"],
             "concurrency_limit": 1,
-            "parameters": {"spec": spec.model_dump(mode="json")},
+            "parameters": {"spec": with_absolute_source(spec).model_dump(mode="json")},
             "schedules": [{"cron": schedule.cron, "timezone": schedule.timezone, "active": True}],
             "work_pool": {"name": work_pool, "work_queue_name": None, "job_variables": {}},
         }],

@@ -150,3 +150,11 @@ def test_the_served_deployment_runs_a_retraining(prefect_harness, tmp_path, tuna
     champion = MlflowClient(f"sqlite:///{tunaflow_home / 'mlflow.db'}").get_model_version_by_alias("dep-run", "champion")
     assert champion.tags["tunaflow.decision"] == "promoted"
     assert champion.tags["tunaflow.prefect_flow_run_id"] == str(run.id)
+
+
+def test_a_relative_data_file_is_pinned_to_where_it_was_deployed_from(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = build_spec(tiny_spec_tree(name="dep-csv", data={"source": "data/rows.csv", "target": "y"}))
+    parameters = retraining_deployment(spec).parameters["spec"]
+    assert parameters["data"]["source"] == str(tmp_path / "data" / "rows.csv")
+    assert retraining_deployment(build_spec(tiny_spec_tree())).parameters["spec"]["data"]["source"] == "digits"
