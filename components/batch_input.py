@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from components.data import _check_finite as check_finite  # the same rule as training data
 from components.errors import DataError
 
 
@@ -61,8 +62,9 @@ def _read_csv(path: Path, expected: ExpectedInput):
     non_numeric = [c for c in expected.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise DataError(str(path), f"non-numeric column(s) {', '.join(non_numeric[:5])}; expected numbers")
-    # the model's signature is float32; pandas reads integers and doubles
-    return frame[expected.columns].astype(np.float32)
+    frame = frame[expected.columns].astype(np.float32)  # the network computes in float32
+    check_finite(frame.to_numpy(), str(path), expected.columns)
+    return frame
 
 
 def _read_npz(path: Path, expected: ExpectedInput):
@@ -82,7 +84,11 @@ def _read_npz(path: Path, expected: ExpectedInput):
         if X.ndim != 2 or X.shape[1] != len(expected.columns):
             raise DataError(str(path), f"X has shape {X.shape}; expected (N, {len(expected.columns)}): "
                                        f"{expected.describe()}, or those columns in this order")
-        return pd.DataFrame(X.astype(np.float32), columns=expected.columns)
+        X = X.astype(np.float32)
+        check_finite(X, str(path), expected.columns)
+        return pd.DataFrame(X, columns=expected.columns)
     if X.shape[1:] != expected.sample_shape:
         raise DataError(str(path), f"X has shape {X.shape}; expected {expected.describe()}")
-    return X.astype(np.float32)
+    X = X.astype(np.float32)
+    check_finite(X, str(path))
+    return X
