@@ -49,6 +49,9 @@ def retrained(prefect_harness, tmp_path_factory):
     home = tmp_path_factory.mktemp("retrain-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TUNAFLOW_HOME", str(home))
+        # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and a module fixture runs before
+        # the autouse fixture clears what an earlier test left there
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         # one epoch on a tenth of the data: a champion a real retraining beats by far
         first = retrain_flow(_spec(train={"epochs": 1}, data={"source": "digits", "subsample": 0.1}))
         second = retrain_flow(_spec(train={"epochs": 4}))

@@ -51,6 +51,9 @@ def registry(prefect_harness, tmp_path_factory):
     home = tmp_path_factory.mktemp("serving-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TUNAFLOW_HOME", str(home))
+        # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and a module fixture runs before
+        # the autouse fixture clears what an earlier test left there
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         automl_flow(_spec("tab", "iris", train={"epochs": 30, "lr": 0.01}))
         automl_flow(_spec("img", "digits"))
     return home
