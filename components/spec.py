@@ -276,6 +276,11 @@ class TrackingSpec(_Section):
     experiment: str | None = Field(default=None, description="MLflow experiment; default: name.")
     registered_model: str | None = Field(default=None, description="Default: name.")
     alias: str = Field(default="champion", pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
+    promotion_metric: Literal["accuracy", "f1_macro", "log_loss"] = Field(
+        default="accuracy", description="Retraining: the held-out metric champion and challenger are compared on.")
+    promotion_margin: float = Field(
+        default=0.005, ge=0,
+        description="Retraining: how much better (in promotion_metric) a challenger must be to become the champion.")
 
 
 class ExperimentSpec(_Section):

@@ -1,1 +1,2 @@
-"""Schedules and work-pool deployments of the flows (nothing imports this package)."""
+"""Schedules and work-pool deployments of the flows (nothing imports this package but the
+``tunaflow deploy`` command, lazily)."""

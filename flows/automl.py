@@ -6,16 +6,10 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from components.spec import ExperimentSpec
-from tasks.augment import build_augmentation_stage
-from tasks.data import load_data
-from tasks.evaluate import evaluate
+from flows.stages import run_summary, train_and_evaluate
 from tasks.learning_curve import learning_curve_stage
-from tasks.model import build_model_stage
 from tasks.register import register
 from tasks.run import finish_tracking, start_tracking
-from tasks.search import search
-from tasks.space import define_space
-from tasks.train import train_final
 
 
 @flow(name="automl", flow_run_name="{spec.name}", validate_parameters=True)
@@ -27,38 +21,14 @@ def automl_flow(spec: ExperimentSpec) -> dict:
     """
     ctx = start_tracking(spec)
     try:
-        splits = load_data(spec, ctx)
-        build_augmentation_stage(spec, splits, ctx)
-        build_model_stage(spec, splits, ctx)
-        define_space(spec, ctx)
-        best = search(spec, splits, ctx)
-        final = train_final(spec, best, splits, ctx)
-        metrics = evaluate(spec, final, splits, ctx)
-        registered = register(spec, final, best, metrics, splits, ctx)
-        curve = learning_curve_stage(final, splits, ctx) if spec.train.learning_curve.enabled else None
+        trained = train_and_evaluate(spec, ctx)
+        registered = register(spec, trained.final, trained.best, trained.metrics, trained.splits, ctx)
+        curve = learning_curve_stage(trained.final, trained.splits, ctx) if spec.train.learning_curve.enabled \
+            else None
     except BaseException:
         finish_tracking(ctx, "FAILED")
         raise
-    summary = {
-        "study": best.study,
-        "n_trials": best.n_trials,
-        "n_pruned": best.n_pruned,
-        "best_value": best.best_value,
-        "best_params": best.best_params,
-        "best_trial": best.best_trial,
-        "best_values": best.best_values,
-        "pareto_front_size": len(best.pareto_front),
-        "epochs": final.epochs,
-        "test_metrics": metrics,
-        "mlflow_run_id": ctx.parent_run_id,
-        "mlflow_experiment_id": ctx.experiment_id,
-        "model_uri": registered["model_uri"],
-        "registered_model": registered["name"],
-        "version": registered["version"],
-        "alias": registered["alias"],
-        "prefect_flow_run_id": ctx.flow_run_id,
-        "more_data_helps": curve["more_data_helps"] if curve else None,
-    }
+    summary = run_summary(trained, registered, ctx, curve)
     finish_tracking(ctx, "FINISHED", summary)
     create_markdown_artifact(
         key="automl-summary",

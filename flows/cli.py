@@ -29,11 +29,40 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("spec")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     sub.add_parser("schema", help="print the JSON schema of the spec")
+    _add_registry_commands(sub)
     return parser
 
 
-def _preflight(path: str, overrides: list[str]):
-    """Everything a user can get wrong, checked before anything is written."""
+def _add_registry_commands(sub) -> None:
+    """Retraining, deployment and consumers of the registered model (issue 7)."""
+    retrain = sub.add_parser("retrain", help="train a challenger once; promote it only if it beats the champion")
+    retrain.add_argument("spec")
+    retrain.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    retrain.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
+    deploy = sub.add_parser("deploy", help="serve the spec's retraining on a cron schedule (runs until stopped)")
+    deploy.add_argument("spec")
+    deploy.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    deploy.add_argument("--cron", default="0 3 * * *", help='cron expression (default "0 3 * * *": daily at 03:00)')
+    deploy.add_argument("--timezone", default="UTC", help="IANA time zone of the cron expression (default UTC)")
+    deploy.add_argument("--prefect-yaml", metavar="FILE",
+                        help="write the deployment for a work pool to this prefect.yaml instead of serving it")
+    deploy.add_argument("--work-pool", default="tunaflow", help="work pool named in --prefect-yaml")
+    rollback = sub.add_parser("rollback", help="move the champion alias back to the version it replaced")
+    rollback.add_argument("name", help="registered model name")
+    rollback.add_argument("--alias", default="champion")
+    predict = sub.add_parser("predict", help="score a CSV or NPZ file with a registered model")
+    predict.add_argument("model_uri", help="e.g. models:/digits-mlp@champion")
+    predict.add_argument("input", help="CSV with the source's feature columns, or NPZ with an image array X")
+    predict.add_argument("--out", required=True, help="output .csv or .npz: label and one probability per class")
+    predict.add_argument("--batch-size", type=int, default=1024)
+
+
+def _preflight(path: str, overrides: list[str], resumes_study: bool = True):
+    """Everything a user can get wrong, checked before anything is written.
+
+    Retraining starts a new study each time, so whether the spec's own study could be
+    resumed does not concern it (``resumes_study=False``).
+    """
     from components.checks import check_experiment
     from components.spec import load_spec
     from tasks.storage import check_study_matches
@@ -41,7 +70,8 @@ def _preflight(path: str, overrides: list[str]):
 
     spec = load_spec(path, overrides)
     check_experiment(spec)
-    check_study_matches(spec)
+    if resumes_study:
+        check_study_matches(spec)
     check_warm_start(spec)
     return spec
 
@@ -91,6 +121,86 @@ def _run(args) -> int:
     return EXIT_OK
 
 
+def _retrain(args) -> int:
+    from flows.server import start_temporary_server
+
+    server = start_temporary_server()
+    try:
+        spec = _preflight(args.spec, args.overrides, resumes_study=False)
+        from flows.retrain import retrain_flow
+
+        if server is not None:
+            server.wait_ready()
+        summary = retrain_flow(spec)
+    finally:
+        if server is not None:
+            server.stop()
+    _print_summary(summary)
+    print(f"decision     {summary['decision']}: {summary['reason']}\n"
+          f"champion     models:/{summary['registered_model']}/{summary['champion_version']}")
+    if args.json:
+        keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id", "model_uri",
+                "alias", "registered_model", "version", "prefect_flow_run_id", "decision", "reason",
+                "compared_with", "champion_version", "champion_metrics", "warm_started_from_study")
+        print(json.dumps({k: summary[k] for k in keys}))
+    return EXIT_OK
+
+
+def _deploy(args) -> int:
+    spec = _preflight(args.spec, args.overrides, resumes_study=False)
+    # DESIGN: nothing imports deployments; the command that starts a deployment is the
+    # one exception, and it imports it only when asked to deploy.
+    from deployments import retrain as retrain_deployment
+
+    if args.prefect_yaml:
+        command = " ".join(["tunaflow deploy", args.spec, "--cron", repr(args.cron), "--timezone", args.timezone,
+                            *[f"--set {o}" for o in args.overrides], "--work-pool", args.work_pool,
+                            "--prefect-yaml", args.prefect_yaml])
+        path = retrain_deployment.write_prefect_yaml(args.prefect_yaml, spec, args.cron, args.timezone,
+                                                     args.work_pool, command)
+        print(f"wrote {path}: deployment {retrain_deployment.deployment_name(spec)} for work pool {args.work_pool}")
+        return EXIT_OK
+    retrain_deployment.cron_schedule(args.cron, args.timezone)  # bad input before a server starts
+    from flows.server import start_temporary_server
+
+    # a long-running deployment needs the server's scheduler: a full server, not an ephemeral one
+    server = start_temporary_server(scheduler=True)
+    try:
+        if server is not None:
+            server.wait_ready()
+        retrain_deployment.serve_retraining(spec, args.cron, args.timezone)
+    finally:
+        if server is not None:
+            server.stop()
+    return EXIT_OK
+
+
+def _rollback(args) -> int:
+    from components.errors import UserInputError
+    from tasks.registry import rollback_alias
+    from tasks.settings import missing_sqlite_file, tracking_uri
+
+    if missing_sqlite_file(tracking_uri()):
+        raise UserInputError(args.name, "no registered model of that name (empty registry)")
+    from tasks.tracking import use_tracking_store
+
+    use_tracking_store()
+    before, after = rollback_alias(args.name, args.alias)
+    print(f"models:/{args.name}@{args.alias}: version {before} -> {after}")
+    return EXIT_OK
+
+
+def _predict(args) -> int:
+    from components.errors import UserInputError
+    from tasks.predict import predict_file
+
+    if args.batch_size < 1:
+        raise UserInputError("--batch-size", f"expected a positive number of rows, got {args.batch_size}")
+    n = predict_file(args.model_uri, args.input, args.out, args.batch_size)
+    print(f"scored {n} row(s) with {args.model_uri} -> {args.out}")
+    return EXIT_OK
+
+
 def _validate(args) -> int:
     spec = _preflight(args.spec, args.overrides)
     print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, "
@@ -111,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     from components.errors import UserInputError
 
     try:
-        return {"run": _run, "validate": _validate, "schema": _schema}[args.command](args)
+        return {"run": _run, "validate": _validate, "schema": _schema, "retrain": _retrain, "deploy": _deploy,
+                "rollback": _rollback, "predict": _predict}[args.command](args)
     except UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -29,12 +29,14 @@ def _free_port() -> int:
 class TemporaryServer:
     """A Prefect server subprocess on 127.0.0.1 for the length of one command."""
 
-    def __init__(self) -> None:
+    def __init__(self, scheduler: bool = False) -> None:
         self.port = _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         package = Path(importlib.util.find_spec("prefect").origin).parent
-        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-               "PREFECT__SERVER_FINAL": "1"}
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
+        if not scheduler:
+            # an ephemeral server skips the background services (the scheduler among them)
+            env["PREFECT__SERVER_EPHEMERAL"] = "1"
         env.pop("PREFECT_API_URL", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--app-dir", str(package.parent), "--factory",
@@ -81,11 +83,15 @@ class TemporaryServer:
         os.environ.pop("PREFECT_API_URL", None)
 
 
-def start_temporary_server() -> TemporaryServer | None:
-    """The server to use, or None when the user's PREFECT_API_URL (or profile) names one."""
+def start_temporary_server(scheduler: bool = False) -> TemporaryServer | None:
+    """The server to use, or None when the user's PREFECT_API_URL (or profile) names one.
+
+    ``scheduler``: run the server's services, which create the runs of scheduled
+    deployments (a long-running ``tunaflow deploy`` needs them; one flow run does not).
+    """
     if os.environ.get("PREFECT_API_URL") or _profile_names_a_server():
         return None
-    return TemporaryServer()
+    return TemporaryServer(scheduler)
 
 
 def _profile_names_a_server() -> bool:

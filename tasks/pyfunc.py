@@ -66,8 +66,12 @@ with _without_type_hint_advice():
 
 
 def as_model_input(X: np.ndarray, kind: str, feature_names: list[str] | None):
-    """What a caller of the registered model passes: a DataFrame of the columns, or images."""
-    return pd.DataFrame(X, columns=feature_names) if kind == "tabular" else X
+    """What a caller of the registered model passes: a DataFrame of the columns, or images.
+
+    Columns are declared as doubles, what pandas reads from a CSV: MLflow's schema check
+    accepts float32 as well (a safe upcast), where a float32 signature would refuse doubles.
+    """
+    return pd.DataFrame(X, columns=feature_names).astype(np.float64) if kind == "tabular" else X
 
 
 def requirements() -> list[str]:

@@ -14,6 +14,7 @@ from components.data import DataSplits
 from components.models import predict_proba
 from components.spec import ExperimentSpec
 from tasks.pyfunc import as_model_input
+from tasks.registry import move_alias
 from tasks.search import SearchResult
 from tasks.tracking import TrackingContext, stage_run
 from tasks.train import FinalModel
@@ -22,7 +23,14 @@ from tasks.warm_start import BEST_PARAMS_TAG
 
 @task(name="register model", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metrics: dict,
-             splits: DataSplits, ctx: TrackingContext) -> dict:
+             splits: DataSplits, ctx: TrackingContext, alias: str | None = None,
+             extra_tags: dict[str, str] | None = None) -> dict:
+    """Register the logged model once it reproduces the trained one, then point ``alias`` at it.
+
+    ``alias`` defaults to the spec's (``tracking.alias``); retraining names ``challenger``
+    when the new model does not beat the champion, and adds its decision as ``extra_tags``.
+    """
+    alias = alias or spec.tracking.alias
     smoke = splits.X_test[:16]
     expected = np.asarray(splits.classes)[predict_proba(final.module, smoke).argmax(axis=1)]
     loaded = mlflow.pyfunc.load_model(final.model_uri)
@@ -39,10 +47,11 @@ def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metric
             "tunaflow.prefect_flow_run_id": ctx.flow_run_id or "",
             BEST_PARAMS_TAG: json.dumps(best.best_params),
             **{f"test_{k}": f"{v:.6g}" for k, v in metrics.items()},
+            **(extra_tags or {}),
         }
         version = mlflow.register_model(final.model_uri, name, tags=tags)
-        client = MlflowClient()
-        client.set_registered_model_alias(name, spec.tracking.alias, version.version)
-        mlflow.log_params({"registered_model": name, "version": version.version, "alias": spec.tracking.alias})
-    return {"name": name, "version": str(version.version), "alias": spec.tracking.alias,
+        previous = move_alias(MlflowClient(), name, alias, version.version)
+        mlflow.log_params({"registered_model": name, "version": version.version, "alias": alias,
+                           "replaced_version": previous})
+    return {"name": name, "version": str(version.version), "alias": alias, "replaced_version": previous,
             "model_uri": f"models:/{name}/{version.version}"}

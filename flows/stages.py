@@ -1,0 +1,66 @@
+"""The stages every training flow shares: data to evaluated model, and the summary of a run.
+
+automl and retrain differ only in what happens around these (how the study is named and
+warm-started, and how the new model is registered), so the sequence lives here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.data import DataSplits
+from components.spec import ExperimentSpec
+from tasks.augment import build_augmentation_stage
+from tasks.data import load_data
+from tasks.evaluate import evaluate
+from tasks.model import build_model_stage
+from tasks.search import SearchResult, search
+from tasks.space import define_space
+from tasks.tracking import TrackingContext
+from tasks.train import FinalModel, train_final
+
+
+@dataclass
+class TrainedCandidate:
+    """What the shared stages produce: the data they saw, the study's outcome, the model, its scores."""
+
+    splits: DataSplits
+    best: SearchResult
+    final: FinalModel
+    metrics: dict
+
+
+def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCandidate:
+    """Load data, build augmentation and model, define the space, search, train the final model, evaluate."""
+    splits = load_data(spec, ctx)
+    build_augmentation_stage(spec, splits, ctx)
+    build_model_stage(spec, splits, ctx)
+    define_space(spec, ctx)
+    best = search(spec, splits, ctx)
+    final = train_final(spec, best, splits, ctx)
+    metrics = evaluate(spec, final, splits, ctx)
+    return TrainedCandidate(splits, best, final, metrics)
+
+
+def run_summary(candidate: TrainedCandidate, registered: dict, ctx: TrackingContext, curve: dict | None) -> dict:
+    best = candidate.best
+    return {
+        "study": best.study,
+        "n_trials": best.n_trials,
+        "n_pruned": best.n_pruned,
+        "best_value": best.best_value,
+        "best_params": best.best_params,
+        "best_trial": best.best_trial,
+        "best_values": best.best_values,
+        "pareto_front_size": len(best.pareto_front),
+        "epochs": candidate.final.epochs,
+        "test_metrics": candidate.metrics,
+        "mlflow_run_id": ctx.parent_run_id,
+        "mlflow_experiment_id": ctx.experiment_id,
+        "model_uri": registered["model_uri"],
+        "registered_model": registered["name"],
+        "version": registered["version"],
+        "alias": registered["alias"],
+        "prefect_flow_run_id": ctx.flow_run_id,
+        "more_data_helps": curve["more_data_helps"] if curve else None,
+    }
