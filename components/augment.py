@@ -8,9 +8,11 @@ epoch number, so a trial replays exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Callable
 
+import albumentations as A
 import numpy as np
 import torch
 
@@ -65,21 +67,23 @@ class Mixup:
 
 @dataclass
 class ImageAugmentation:
-    """An albumentations pipeline on images scaled from ``value_range`` to [0, 1]."""
+    """An albumentations pipeline on images scaled from ``value_range`` to [0, 1].
+
+    It builds a whole epoch's augmented copy of the training images at once (in chunks),
+    one epoch ahead: per batch, a tensor operation's fixed cost on 64 tiny images would
+    exceed the work.
+    """
 
     pipeline: dict  # albumentations' serialized Compose
     value_range: tuple[float, float]
     engine: str = "vectorized"
     seed: int = 0
-    vectorized: VectorizedPipeline | None = field(default=None, init=False)
-    prefetch: PrefetchedEpochs | None = field(default=None, init=False)
+    chunk: int = 4096
 
     def __post_init__(self):
-        if self.engine == "vectorized":
-            self.vectorized = VectorizedPipeline(transform_dicts(self.pipeline))
-        else:
-            self.prefetch = PrefetchedEpochs(self.pipeline, self.seed)
-        self._images: tuple[int, np.ndarray] | None = None
+        self.vectorized = VectorizedPipeline(transform_dicts(self.pipeline)) if self.engine == "vectorized" else None
+        self.prefetch = PrefetchedEpochs(self._build)
+        self._images: tuple[int, object] | None = None
 
     def to_unit(self, X: torch.Tensor) -> torch.Tensor:
         low, high = self.value_range
@@ -89,25 +93,46 @@ class ImageAugmentation:
         low, high = self.value_range
         return X * max(high - low, 1e-12) + low
 
-    def apply(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Vectorized engine: a batch of raw images (N, H, W[, C]) -> augmented raw images."""
+    def _layout(self, X: torch.Tensor):
+        """Unit-scaled images as the engine takes them: (N, C, H, W) tensor or (N, H, W, C) array."""
         x = self.to_unit(X.float())
-        x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
-        x = self.vectorized(x, generator)
-        x = x.squeeze(1) if X.dim() == 3 else x.permute(0, 2, 3, 1)
-        return self.from_unit(x)
+        x = x.unsqueeze(-1) if x.dim() == 3 else x
+        return x.permute(0, 3, 1, 2).contiguous() if self.vectorized is not None else x.numpy()
+
+    def _build(self, images, epoch: int, stop) -> torch.Tensor:
+        """Epoch ``epoch``'s augmentation of unit-scaled ``images``, as (N, H, W, C) in [0, 1]."""
+        seed = derive_seed(self.seed, "augment", epoch)
+        if self.vectorized is not None:
+            generator = torch.Generator().manual_seed(seed)
+            parts = []
+            for start in range(0, len(images), self.chunk):
+                if stop.is_set():
+                    break
+                parts.append(self.vectorized(images[start:start + self.chunk], generator))
+            return torch.cat(parts).permute(0, 2, 3, 1) if parts else images.permute(0, 2, 3, 1)
+        compose = A.from_dict(self.pipeline)
+        compose.set_random_seed(seed)
+        out = np.empty_like(images)
+        for i, image in enumerate(images):
+            if stop.is_set():
+                break
+            out[i] = compose(image=image)["image"].reshape(image.shape)
+        return torch.from_numpy(out)
 
     def epoch_images(self, X: torch.Tensor, epoch: int) -> torch.Tensor:
-        """albumentations engine: the whole training set augmented for ``epoch``, raw scale."""
+        """The training images ``X`` (raw scale) augmented for ``epoch``, shaped like ``X``."""
         if self._images is None or self._images[0] != id(X):
-            unit = self.to_unit(X.float()).numpy()
-            self._images = (id(X), np.ascontiguousarray(unit if unit.ndim == 4 else unit[..., None]))
-        out = self.prefetch.epoch(self._images[1], epoch)
-        return self.from_unit(out.reshape(X.shape))
+            self._images = (id(X), self._layout(X))
+        return self.from_unit(self.prefetch.epoch(self._images[1], epoch).reshape(X.shape))
+
+    def preview(self, X: np.ndarray, variants: int, seed: int) -> np.ndarray:
+        """``variants`` augmented draws of each image in ``X``: (len(X), variants, H, W[, C]), raw scale."""
+        repeated = torch.as_tensor(np.repeat(X, variants, axis=0), dtype=torch.float32)
+        out = self._build(self._layout(repeated), seed, threading.Event())
+        return self.from_unit(out).reshape(len(X), variants, *X.shape[1:]).numpy()
 
     def close(self) -> None:
-        if self.prefetch is not None:
-            self.prefetch.close()
+        self.prefetch.close()
 
 
 class Augmentation:
@@ -121,15 +146,11 @@ class Augmentation:
         """The next epoch's transform ``(index, Xb, yb) -> (Xb, yb)`` for batches of ``X``."""
         epoch, self.epoch = self.epoch, self.epoch + 1
         generator = torch.Generator().manual_seed(derive_seed(self.seed, "augment", epoch))
-        source = None
-        if self.image is not None and self.image.prefetch is not None:
-            source = self.image.epoch_images(X, epoch)
+        source = self.image.epoch_images(X, epoch) if self.image is not None else None
 
         def transform(index, Xb, yb):
             if source is not None:
                 Xb = source[index]
-            elif self.image is not None:
-                Xb = self.image.apply(Xb, generator)
             for op in self.batch_ops:
                 Xb, yb = op(Xb, yb, generator)
             return Xb, yb
@@ -162,6 +183,11 @@ def build_augmentation(spec: AugmentSpec, kind: str, X: np.ndarray, *, seed: int
     if image is None and not ops:
         return None
     return Augmentation(seed, image, ops)
+
+
+def image_augmentation_from_pipeline(pipeline: dict, value_range, engine: str, seed: int) -> Augmentation:
+    """An augmentation that runs a saved albumentations pipeline (reloaded from a run)."""
+    return Augmentation(seed, ImageAugmentation(pipeline, tuple(value_range), engine, seed))
 
 
 def describe_augmentation(augmentation: Augmentation | None) -> dict:

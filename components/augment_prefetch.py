@@ -1,52 +1,40 @@
-"""albumentations itself, one image per call, with the next epoch built in the background.
+"""Each epoch's augmented copy of the training images, built one epoch ahead in a thread.
 
-The reference engine (``augment.engine: albumentations``): any albumentations pipeline
-runs, at albumentations' per-image speed. While epoch e trains, a thread builds epoch
-e + 1's augmented copy of the training images; OpenCV releases the GIL inside each
-call. Each epoch's copy depends on the seed and the epoch only, never on timing.
+While epoch e trains, a thread builds epoch e + 1's copy; torch's operations and
+OpenCV's (inside albumentations) release the GIL, so on two cores the building
+overlaps the training. Each copy depends on the seed and the epoch only, never on
+timing, so a fit replays exactly.
 """
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
 
-import albumentations as A
-import numpy as np
 import torch
 
-from components.seeding import derive_seed
+# build(images, epoch, stop) -> the augmented images; it may return early once ``stop`` is set
+EpochBuilder = Callable[[object, int, threading.Event], torch.Tensor]
 
 
 class PrefetchedEpochs:
-    """Augmented copies of the training images (N, H, W, C) in [0, 1], one per epoch."""
-
-    def __init__(self, pipeline: dict, seed: int):
-        self.pipeline, self.seed = pipeline, seed
+    def __init__(self, build: EpochBuilder):
+        self.build = build
         self._pool: ThreadPoolExecutor | None = None
-        self._next: tuple[int, Future] | None = None
+        self._next: tuple[int, object, Future] | None = None
         self._stop = threading.Event()
 
-    def _build(self, images: np.ndarray, epoch: int) -> np.ndarray:
-        compose = A.from_dict(self.pipeline)
-        compose.set_random_seed(derive_seed(self.seed, "augment", epoch))
-        out = np.empty_like(images)
-        for i, image in enumerate(images):
-            if self._stop.is_set():
-                break
-            out[i] = compose(image=image)["image"].reshape(image.shape)
-        return out
-
-    def epoch(self, images: np.ndarray, epoch: int) -> torch.Tensor:
-        """Epoch ``epoch``'s augmented images; starts building the next epoch's."""
-        if self._next is not None and self._next[0] == epoch:
-            result = self._next[1].result()
+    def epoch(self, images, epoch: int) -> torch.Tensor:
+        """Epoch ``epoch``'s augmented ``images``; starts building the next epoch's."""
+        if self._next is not None and self._next[:2] == (epoch, id(images)):
+            result = self._next[2].result()
         else:
-            result = self._build(images, epoch)
+            result = self.build(images, epoch, self._stop)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tunaflow-augment")
-        self._next = (epoch + 1, self._pool.submit(self._build, images, epoch + 1))
-        return torch.from_numpy(result)
+        self._next = (epoch + 1, id(images), self._pool.submit(self.build, images, epoch + 1, self._stop))
+        return result
 
     def close(self) -> None:
         """Stop building an epoch that training will not reach."""

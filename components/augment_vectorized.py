@@ -49,8 +49,9 @@ class AffineStep:
         self.pixels = _axes(t.get("translate_px"), (0, 0))
         self.fill = float(t.get("fill", 0) or 0)
 
-    def forward_matrices(self, shape, generator: torch.Generator) -> torch.Tensor:
-        """(N, 3, 3) maps from input to output pixel coordinates, centred on the image."""
+    def forward_matrices(self, shape, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, 3, 3) maps from input to output pixel coordinates, centred on the image, and
+        which images the step moves (the others get the identity)."""
         n, _, h, w = shape
         # albumentations' positive angle turns the image the other way round
         angle = -torch.deg2rad(_uniform(n, self.rotate, generator))
@@ -68,22 +69,49 @@ class AffineStep:
         m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = cos * sx, -sin * sy, tx
         m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = sin * sx, cos * sy, ty
         m[:, 2, 2] = 1
-        off = ~_chosen(n, self.p, generator)
-        m[off] = torch.eye(3)
-        return m
+        on = _chosen(n, self.p, generator)
+        m[~on] = torch.eye(3)
+        return m, on
+
+
+def _centred(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel coordinates about the image centre: rows (1, H, 1) and columns (1, 1, W)."""
+    return (torch.arange(h, dtype=torch.float32) - (h - 1) / 2).view(1, h, 1), \
+        (torch.arange(w, dtype=torch.float32) - (w - 1) / 2).view(1, 1, w)
+
+
+def _sample(x: torch.Tensor, px: torch.Tensor, py: torch.Tensor, fill: float) -> torch.Tensor:
+    """Bilinear samples of ``x`` at centred pixel coordinates (N, H, W); ``fill`` outside."""
+    _, _, h, w = x.shape
+    # align_corners=False: normalized = 2 * (pixel - centre) / size
+    grid = torch.stack([px * (2 / w), py * (2 / h)], dim=-1)
+    return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
+
+
+def _only(x: torch.Tensor, on: torch.Tensor, transform) -> torch.Tensor:
+    """``transform`` applied to the images where ``on`` is set, the rest left as they are:
+    with small probabilities most of a batch needs no resampling."""
+    if not bool(on.any()):
+        return x
+    if bool(on.all()):
+        return transform(x, on)
+    out = x.clone()
+    out[on] = transform(x[on], on)
+    return out
 
 
 def warp(x: torch.Tensor, forward: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """Each image through its own affine map (pixel coordinates about the centre), bilinear."""
+    """Each image through its own affine map (centred pixel coordinates), bilinear.
+
+    The sampling grid is built by broadcasting: torch's ``affine_grid`` does it with a
+    batched matrix product that costs several times the sampling itself on one thread.
+    """
     _, _, h, w = x.shape
-    inverse = torch.linalg.inv(forward)[:, :2]
-    # align_corners=False: normalized = 2 * (pixel - centre) / size
-    to_norm = torch.tensor([2 / w, 2 / h])
-    theta = inverse.clone()
-    theta[:, :, :2] = inverse[:, :, :2] * to_norm[:, None] / to_norm[None, :]
-    theta[:, :, 2] = inverse[:, :, 2] * to_norm
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
+    inv = torch.linalg.inv(forward)[:, :2].view(-1, 2, 3, 1, 1)
+    rows, cols = _centred(h, w)
+    px = inv[:, 0, 0] * cols + inv[:, 0, 1] * rows + inv[:, 0, 2]
+    py = inv[:, 1, 0] * cols + inv[:, 1, 1] * rows + inv[:, 1, 2]
+    return _sample(x, px, py, fill)
 
 
 class FlipStep:
@@ -127,10 +155,21 @@ class GaussNoiseStep:
         return torch.where((std > 0)[:, None, None, None], out, x)
 
 
-def _gaussian_kernel(sigma: float, size: int) -> torch.Tensor:
+def _blur_matrix(sigma: float, size: int) -> torch.Tensor:
+    """(size, size) gaussian blur with borders reflected as OpenCV's default does (dcb|abcd|cba).
+
+    One matrix product per axis: on one thread a depthwise convolution is many times slower.
+    """
     radius = min(math.ceil(3 * sigma), size - 1)
-    k = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
-    return k / k.sum()
+    offsets = torch.arange(-radius, radius + 1)
+    weights = torch.exp(-0.5 * (offsets.float() / sigma) ** 2)
+    weights = weights / weights.sum()
+    matrix = torch.zeros(size, size)
+    for i in range(size):
+        j = (i + offsets).abs()
+        j = torch.where(j >= size, 2 * (size - 1) - j, j)
+        matrix[i].index_add_(0, j, weights)
+    return matrix
 
 
 class ElasticStep:
@@ -143,18 +182,15 @@ class ElasticStep:
     def __call__(self, x, generator):
         n, _, h, w = x.shape
         on = _chosen(n, self.p, generator)
-        field = torch.randn(n, 2, h, w, generator=generator)
-        ky, kx = _gaussian_kernel(self.sigma, h), _gaussian_kernel(self.sigma, w)
-        py, px = len(ky) // 2, len(kx) // 2
-        # separable blur, reflecting at the borders as OpenCV does
-        field = F.conv2d(F.pad(field, (0, 0, py, py), mode="reflect"), ky.view(1, 1, -1, 1).repeat(2, 1, 1, 1), groups=2)
-        field = F.conv2d(F.pad(field, (px, px, 0, 0), mode="reflect"), kx.view(1, 1, 1, -1).repeat(2, 1, 1, 1), groups=2)
-        field = field * (self.alpha * on)[:, None, None, None]
-        identity = torch.eye(2, 3).expand(n, 2, 3)
-        grid = F.affine_grid(identity, list(x.shape), align_corners=False)
-        grid = grid + field.permute(0, 2, 3, 1) * torch.tensor([2 / w, 2 / h])
-        warped = F.grid_sample(x - self.fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        return torch.where(on[:, None, None, None], warped + self.fill, x)
+        # one draw per chosen image: the stream depends on the choices, not on the batch size
+        field = torch.randn(int(on.sum()), 2, h, w, generator=generator)
+
+        def displace(chosen, _):
+            smooth = _blur_matrix(self.sigma, h) @ field @ _blur_matrix(self.sigma, w).T * self.alpha
+            rows, cols = _centred(h, w)
+            return _sample(chosen, cols + smooth[:, 0], rows + smooth[:, 1], self.fill)
+
+        return _only(x, on, displace)
 
 
 class CoarseDropoutStep:
@@ -216,11 +252,14 @@ class VectorizedPipeline:
         pending = None  # consecutive affine steps: one warp for all of them
         for step in self.steps:
             if isinstance(step, AffineStep):
-                m = step.forward_matrices(x.shape, generator)
-                pending = m if pending is None else m @ pending
-                fill = step.fill
+                m, on = step.forward_matrices(x.shape, generator)
+                pending = (m, on, step.fill) if pending is None else (m @ pending[0], on | pending[1], step.fill)
                 continue
             if pending is not None:
-                x, pending = warp(x, pending, fill), None
+                x, pending = self._warp(x, *pending), None
             x = step(x, generator)
-        return x if pending is None else warp(x, pending, fill)
+        return x if pending is None else self._warp(x, *pending)
+
+    @staticmethod
+    def _warp(x, matrices, on, fill):
+        return _only(x, on, lambda chosen, mask: warp(chosen, matrices[mask], fill))

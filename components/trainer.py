@@ -21,6 +21,14 @@ def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: st
     return build_module(spec.model, X.shape[1:], n_classes, kind, mean, std)
 
 
+def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str,
+                      seed: int) -> Augmentation | None:
+    """The augmentation a fit with ``seed`` applies to its training batches."""
+    _, std = input_statistics(X, kind)
+    return build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
+                              n_classes=n_classes, feature_std=std)
+
+
 def train_model(
     spec: ExperimentSpec,
     X: np.ndarray,
@@ -40,9 +48,7 @@ def train_model(
     """
     module = prepare_module(spec, X, n_classes, kind, seed)
     if augmentation is None:
-        _, std = input_statistics(X, kind)
-        augmentation = build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
-                                          n_classes=n_classes, feature_std=std)
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed)
     callbacks = [("report", EpochReport(report))] if report else []
     net = build_classifier(
         module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
