@@ -27,9 +27,9 @@ IMAGE_OPS: dict[str, tuple[str, float, float] | None] = {
     "scale": ("largest zoom in or out as a fraction (scale in 1 +- magnitude)", 0.5, 0.1),
     "hflip": None,
     "vflip": None,
+    "elastic": ("typical elastic displacement as a fraction of the image side", 0.25, 0.05),
     "brightness_contrast": ("largest change of brightness and of contrast, a fraction of the range", 1.0, 0.2),
     "noise": ("largest std of gaussian noise, a fraction of the pixel range", 0.5, 0.05),
-    "elastic": ("typical elastic displacement as a fraction of the image side", 0.25, 0.05),
     "cutout": ("side of the square hole as a fraction of the image side", 0.75, 0.25),
 }
 
