@@ -81,5 +81,9 @@ def run(repeats: int = 3) -> dict:
                 key = f"{side}x{side} {label} {engine}"
                 rates[key] = _images_per_second(side, image, engine, count, repeats)
                 print(f"  {key:36s} {rates[key]:10.0f} images/s", flush=True)
-    return {"benchmark": "augmentation", "repeats": repeats, "threads": 1, "epochs": EPOCHS,
+    import albumentations
+    import cv2
+
+    return {"benchmark": "augmentation", "versions": {"albumentations": albumentations.__version__,
+                                                      "opencv": cv2.__version__}, "repeats": repeats, "threads": 1, "epochs": EPOCHS,
             "n_train": len(splits.y_train), "epoch_times": epochs, "images_per_second": rates}

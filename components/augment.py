@@ -22,7 +22,8 @@ from components.augment_spec import AugmentSpec
 from components.augment_vectorized import VectorizedPipeline
 from components.seeding import derive_seed
 
-BatchTransform = Callable[[torch.Tensor, torch.Tensor | None, torch.Generator], tuple]
+# a batch operation (noise, mixup): (X, y, generator) -> (X, y)
+BatchOp = Callable[[torch.Tensor, torch.Tensor | None, torch.Generator], tuple]
 
 
 @dataclass
@@ -138,7 +139,7 @@ class ImageAugmentation:
 class Augmentation:
     """What the training loader applies: image operations, then batch operations (noise, mixup)."""
 
-    def __init__(self, seed: int, image: ImageAugmentation | None = None, batch_ops: list | None = None):
+    def __init__(self, seed: int, image: ImageAugmentation | None = None, batch_ops: list[BatchOp] | None = None):
         self.seed, self.image, self.batch_ops = seed, image, list(batch_ops or [])
         self.epoch = 0
 
