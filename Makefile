@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test test-all bench venv clean
+.PHONY: demo test test-all bench venv clean data example-digits-augment example-fashion-augment
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,19 @@ venv: $(STAMP)
 
 demo: venv
 	$(BIN)/tunaflow run examples/digits-mlp.yaml
+
+# Fashion-MNIST ships as a Debian package; the examples that read it depend on this rule
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+$(FASHION_MNIST):
+	apt-get install -y dataset-fashion-mnist || sudo apt-get install -y dataset-fashion-mnist
+
+data: $(FASHION_MNIST)
+
+example-digits-augment: venv
+	$(BIN)/tunaflow run examples/digits-cnn-augment.yaml
+
+example-fashion-augment: venv data
+	$(BIN)/tunaflow run examples/fashion-cnn-augment.yaml
 
 test: venv
 	$(BIN)/python -m pytest

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from components.augment_spec import check_augment_fits
 from components.data import DataSplits, load_dataset, split_dataset
 from components.errors import SpecError
 from components.seeding import derive_seed
-from components.space import check_space, grid_values
+from components.space import all_paths, check_space, grid_values
 from components.spec import CNNSpec, ExperimentSpec
 
 
@@ -22,6 +23,5 @@ def check_experiment(spec: ExperimentSpec) -> DataSplits:
         raise SpecError("model.family", f"cnn needs an image source; {spec.data.source} is tabular")
     if spec.model.output == "sigmoid" and splits.n_classes != 2:
         raise SpecError("model.output", f"sigmoid needs two classes; {spec.data.source} has {splits.n_classes}")
-    if spec.augment.tabular.noise > 0 and splits.kind != "tabular":
-        raise SpecError("augment.tabular.noise", f"tabular noise on an image source ({spec.data.source})")
+    check_augment_fits(spec.augment, splits.kind, spec.data.source, all_paths(spec.search.space))
     return splits

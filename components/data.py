@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from components import image_sources
 from components.errors import DataError
 from components.spec import BUILTIN_SOURCES, DataSpec
 
@@ -23,6 +24,8 @@ class Dataset:
     kind: str  # "tabular" or "image"
     feature_names: list[str] | None = None
     source: str = ""
+    test_mask: np.ndarray | None = None  # a set's own test split (Fashion-MNIST's 10,000)
+    extra: dict = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -148,9 +151,24 @@ def _load_npz(path: Path) -> Dataset:
     return Dataset(X, y, classes, "image", source=str(path))
 
 
+def _load_image_set(spec: DataSpec) -> Dataset:
+    if spec.source == "fashion_mnist":
+        X, y, test = image_sources.load_fashion_mnist()
+        return Dataset(X, y, list(image_sources.FASHION_MNIST_CLASSES), "image", source="fashion_mnist",
+                       test_mask=test)
+    if spec.source == "mnist":
+        X, y = image_sources.load_mnist_subset()
+        return Dataset(X, y, list(range(10)), "image", source="mnist")
+    X, y, classes, skipped = image_sources.load_image_folder(
+        Path(spec.source), tuple(spec.image_size), spec.color, spec.skip_bad_files)
+    return Dataset(X, y, classes, "image", source=spec.source, extra={"skipped_files": skipped})
+
+
 def load_dataset(spec: DataSpec) -> Dataset:
     """Read the source named by the spec; DataError for anything unusable."""
     source = spec.source
+    if source in ("mnist", "fashion_mnist") or Path(source).is_dir():
+        return _load_image_set(spec)
     if source in BUILTIN_SOURCES:
         return _load_builtin(source)
     path = Path(source)
@@ -158,7 +176,8 @@ def load_dataset(spec: DataSpec) -> Dataset:
     if suffix not in (".csv", ".npz"):
         raise DataError(
             "data.source",
-            f"unknown data set {source!r}; use one of {', '.join(BUILTIN_SOURCES)} or a .csv/.npz file",
+            f"unknown data set {source!r}; use one of {', '.join(BUILTIN_SOURCES)}, a .csv/.npz file "
+            "or a folder of class folders",
         )
     if not path.is_file():
         raise DataError("data.source", f"file not found: {source}")
@@ -188,20 +207,28 @@ def _check_split_sizes(y: np.ndarray, spec: DataSpec) -> None:
 
 
 def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
-    """Stratified, seeded train/val/test splits; ``subsample`` thins the training split."""
+    """Stratified, seeded train/val/test splits; ``subsample`` thins the training split.
+
+    A set with its own test split keeps it (``test_fraction`` does not apply), and the
+    validation split is ``val_fraction`` of the rest.
+    """
     from sklearn.model_selection import train_test_split
 
     _check_split_sizes(data.y, spec)
     idx = np.arange(len(data.y))
-    rest, test = train_test_split(idx, test_size=spec.test_fraction, stratify=data.y, random_state=seed)
-    val_share = spec.val_fraction / (1 - spec.test_fraction)
+    if data.test_mask is not None:
+        rest, test = idx[~data.test_mask], idx[data.test_mask]
+        val_share = spec.val_fraction
+    else:
+        rest, test = train_test_split(idx, test_size=spec.test_fraction, stratify=data.y, random_state=seed)
+        val_share = spec.val_fraction / (1 - spec.test_fraction)
     train, val = train_test_split(rest, test_size=val_share, stratify=data.y[rest], random_state=seed + 1)
     if spec.subsample < 1:
         train = subsample_indices(data.y, train, spec.subsample, seed + 2)
     return DataSplits(
         data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
         classes=data.classes, kind=data.kind, feature_names=data.feature_names,
-        source=data.source, digest=dataset_digest(data.X, data.y),
+        source=data.source, digest=dataset_digest(data.X, data.y), extra=dict(data.extra),
     )
 
 
@@ -214,3 +241,11 @@ def subsample_indices(y: np.ndarray, idx: np.ndarray, fraction: float, seed: int
         k = max(1, round(fraction * len(members)))
         keep.append(rng.choice(members, size=k, replace=False))
     return np.sort(np.concatenate(keep))
+
+
+def search_splits(splits: DataSplits, fraction: float, seed: int) -> DataSplits:
+    """The splits a search trial sees: a stratified ``fraction`` of the training split."""
+    if fraction >= 1:
+        return splits
+    keep = subsample_indices(splits.y_train, np.arange(len(splits.y_train)), fraction, seed)
+    return replace(splits, X_train=splits.X_train[keep], y_train=splits.y_train[keep])

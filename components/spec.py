@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from components.augment_spec import AugmentSpec
 from components.distributions import Distribution
 from components.errors import SpecError
 from components.paths import set_path
@@ -21,7 +22,7 @@ SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2")
 PRUNERS = ("none", "median", "successive_halving", "hyperband")
 OBJECTIVE_METRICS = ("valid_acc", "valid_loss", "n_params", "latency_ms")
 MINIMIZED = ("valid_loss", "n_params", "latency_ms")
-BUILTIN_SOURCES = ("digits", "wine", "breast_cancer", "iris")
+BUILTIN_SOURCES = ("digits", "wine", "breast_cancer", "iris", "mnist", "fashion_mnist")
 
 
 class _Section(BaseModel):
@@ -32,7 +33,8 @@ class DataSpec(_Section):
     """Where the data comes from and how it is split."""
 
     source: str = Field(
-        description="A bundled set (digits, wine, breast_cancer, iris) or a .csv/.npz file path."
+        description="A bundled set (digits, wine, breast_cancer, iris, mnist, fashion_mnist), a .csv/.npz "
+                    "file, or a folder of images with one sub-folder per class."
     )
     target: str | None = Field(default=None, description="Target column of a CSV source.")
     val_fraction: float = Field(default=0.15, gt=0, lt=1)
@@ -40,25 +42,20 @@ class DataSpec(_Section):
     subsample: float = Field(
         default=1.0, gt=0, le=1, description="Fraction of the training split to train on."
     )
+    search_subsample: float = Field(
+        default=1.0, gt=0, le=1,
+        description="Fraction of the training split each search trial trains on; final training uses all of it.")
+    image_size: tuple[Annotated[int, Field(ge=1, le=1024)], Annotated[int, Field(ge=1, le=1024)]] = Field(
+        default=(28, 28), description="Image folder source: every image is resized to (height, width).")
+    color: Literal["gray", "rgb"] = Field(default="gray", description="Image folder source: channels kept.")
+    skip_bad_files: bool = Field(
+        default=False, description="Image folder source: skip unreadable images (counted) instead of stopping.")
 
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> "DataSpec":
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must leave data to train on (< 1)")
         return self
-
-
-class TabularAugmentSpec(_Section):
-    noise: float = Field(
-        default=0.0, ge=0, description="Std of gaussian noise added to standardized features."
-    )
-
-
-class AugmentSpec(_Section):
-    """Train-time augmentation; applied to training batches only."""
-
-    enabled: bool = True
-    tabular: TabularAugmentSpec = Field(default_factory=TabularAugmentSpec)
 
 
 Rate = Annotated[float, Field(ge=0, lt=1)]

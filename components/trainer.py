@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 from torch import nn
 
-from components.augment import build_augmentation
+from components.augment import Augmentation, build_augmentation
 from components.models import build_module, input_statistics
 from components.seeding import derive_seed, seed_everything
 from components.spec import ExperimentSpec
@@ -21,6 +21,14 @@ def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: st
     return build_module(spec.model, X.shape[1:], n_classes, kind, mean, std)
 
 
+def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str,
+                      seed: int) -> Augmentation | None:
+    """The augmentation a fit with ``seed`` applies to its training batches."""
+    _, std = input_statistics(X, kind)
+    return build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
+                              n_classes=n_classes, feature_std=std)
+
+
 def train_model(
     spec: ExperimentSpec,
     X: np.ndarray,
@@ -32,15 +40,23 @@ def train_model(
     valid: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int | None = None,
     report: Callable[[int, dict], None] | None = None,
+    augmentation: Augmentation | None = None,
 ) -> tuple[nn.Module, FitResult]:
-    """Fit the spec's network on (X, y); with ``valid``, early stopping may apply."""
+    """Fit the spec's network on (X, y); with ``valid``, early stopping may apply.
+
+    The augmentation is the spec's unless one is given (a pipeline reloaded from a run).
+    """
     module = prepare_module(spec, X, n_classes, kind, seed)
-    _, std = input_statistics(X, kind)
-    augmentation = build_augmentation(spec.augment, kind, std)
+    if augmentation is None:
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed)
     callbacks = [("report", EpochReport(report))] if report else []
     net = build_classifier(
         module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
         epochs=epochs, augmentation=augmentation, callbacks=callbacks,
     )
-    result = fit_classifier(net, X, y)
+    try:
+        result = fit_classifier(net, X, y)
+    finally:
+        if augmentation is not None:
+            augmentation.close()
     return net.module_, result

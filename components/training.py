@@ -30,7 +30,8 @@ class TensorBatchLoader:
     """Batches a skorch Dataset of tensors by slicing: no per-sample Python.
 
     skorch calls ``iterator_train(dataset, batch_size=..., shuffle=...)`` each epoch;
-    the optional ``transform`` augments training batches only.
+    the optional ``transform`` (an ``Augmentation``) augments training batches only: it
+    gives each epoch its own seeded batch transform.
     """
 
     def __init__(self, dataset, batch_size: int = 64, shuffle: bool = False,
@@ -48,15 +49,15 @@ class TensorBatchLoader:
     def __iter__(self):
         n = len(self.X)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        augment = self.transform.start_epoch(self.X) if self.transform is not None else None
         for start in range(0, n, self.batch_size):
             if order is None:
-                Xb = self.X[start:start + self.batch_size]
-                yb = None if self.y is None else self.y[start:start + self.batch_size]
+                index = slice(start, start + self.batch_size)
             else:
                 index = order[start:start + self.batch_size]
-                Xb, yb = self.X[index], None if self.y is None else self.y[index]
-            if self.transform is not None:
-                Xb = self.transform(Xb, self.generator)
+            Xb, yb = self.X[index], None if self.y is None else self.y[index]
+            if augment is not None:
+                Xb, yb = augment(index, Xb, yb)
             yield Xb, yb
 
 

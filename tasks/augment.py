@@ -1,23 +1,91 @@
-"""Stage: build the train-time augmentation and record the pipeline."""
+"""Stage: build the train-time augmentation and record the pipeline; reload it from a run."""
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+
+import albumentations as A
 import mlflow
+import numpy as np
+from mlflow.tracking import MlflowClient
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.augment import build_augmentation, describe_augmentation
+from components.augment import Augmentation, describe_augmentation, image_augmentation_from_pipeline
 from components.data import DataSplits
-from components.models import input_statistics
+from components.errors import UserInputError
+from components.seeding import derive_seed
 from components.spec import ExperimentSpec
-from tasks.tracking import TrackingContext, log_dict_artifact, stage_run
+from components.trainer import spec_augmentation
+from tasks.tracking import TrackingContext, flatten_spec, log_dict_artifact, log_figure_artifact, stage_run
+
+PIPELINE_FILE = "augmentation_pipeline.json"  # albumentations' own format (A.save / A.load)
+DESCRIPTION_FILE = "augmentation.json"
+SAMPLES_FILE = "augmentation_samples.png"
 
 
 @task(name="build augmentation", cache_policy=NO_CACHE)
 def build_augmentation_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> dict:
-    _, std = input_statistics(splits.X_train, splits.kind)
-    described = describe_augmentation(build_augmentation(spec.augment, splits.kind, std))
+    augmentation = spec_augmentation(spec, splits.X_train, splits.n_classes, splits.kind,
+                                     derive_seed(spec.seed, "augmentation-stage"))
     with stage_run(ctx, "augmentation"):
-        mlflow.log_params({"enabled": spec.augment.enabled, "tabular.noise": spec.augment.tabular.noise})
-        log_dict_artifact(described, "augmentation.json")
+        mlflow.log_params(flatten_spec(spec.augment.model_dump(mode="json")))
+        described = log_augmentation(augmentation)
+        if augmentation is not None and augmentation.image is not None:
+            log_samples(augmentation, splits, spec.seed)
     return described
+
+
+def log_augmentation(augmentation: Augmentation | None, run_id: str | None = None) -> dict:
+    """The description, and the image pipeline in albumentations' format, with the (active) run."""
+    described = describe_augmentation(augmentation)
+    log_dict_artifact(described, DESCRIPTION_FILE, run_id)
+    if augmentation is not None and augmentation.image is not None:
+        with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
+            path = Path(workdir) / PIPELINE_FILE
+            A.save(A.from_dict(augmentation.image.pipeline), str(path), data_format="json")
+            if run_id is None:
+                mlflow.log_artifact(str(path))
+            else:
+                MlflowClient().log_artifact(run_id, str(path))
+    return described
+
+
+def log_samples(augmentation: Augmentation, splits: DataSplits, seed: int, images: int = 8,
+                variants: int = 8) -> None:
+    """A grid: one row per training image, the original first, then augmented draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(derive_seed(seed, "augmentation-samples"))
+    X = splits.X_train[rng.choice(len(splits.X_train), size=min(images, len(splits.X_train)), replace=False)]
+    drawn = augmentation.image.preview(X, variants, derive_seed(seed, "augmentation-preview"))
+    low, high = augmentation.image.value_range
+    figure, axes = plt.subplots(len(X), variants + 1, figsize=(variants + 1, len(X)), squeeze=False)
+    for row, (original, variants_of) in enumerate(zip(X, drawn)):
+        for col, image in enumerate([original, *variants_of]):
+            shown = np.clip((image - low) / max(high - low, 1e-12), 0, 1)
+            axes[row, col].imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+            axes[row, col].axis("off")
+    axes[0, 0].set_title("original", fontsize=7)
+    figure.tight_layout()
+    log_figure_artifact(figure, SAMPLES_FILE)
+
+
+def load_augmentation(run_id: str, seed: int, engine: str | None = None) -> Augmentation:
+    """The image augmentation logged with ``run_id`` (the augmentation or final-training run), for a fit with ``seed``."""
+    with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
+        files = {}
+        for name in (PIPELINE_FILE, DESCRIPTION_FILE):
+            try:
+                files[name] = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name, dst_path=workdir)
+            except Exception as error:  # MLflow raises several types for a missing run or file
+                raise UserInputError(f"run {run_id}", f"no image augmentation to reload ({name}: {error})") from None
+        pipeline = A.to_dict(A.load(files[PIPELINE_FILE], data_format="json"))
+        described = json.loads(Path(files[DESCRIPTION_FILE]).read_text())
+    return image_augmentation_from_pipeline(pipeline, described["value_range"], engine or described["engine"],
+                                            derive_seed(seed, "augment"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mlflow
 import numpy as np
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from components.checks import check_experiment
@@ -25,7 +25,10 @@ def load_data(spec: ExperimentSpec, ctx: TrackingContext) -> DataSplits:
             "source": spec.data.source, "kind": splits.kind, "digest": splits.digest,
             "input_shape": list(splits.input_shape), "n_classes": splits.n_classes,
             "n_train": len(splits.y_train), "n_val": len(splits.y_val), "n_test": len(splits.y_test),
+            **splits.extra,
         })
+        if splits.extra.get("skipped_files"):
+            get_run_logger().warning(f"{spec.data.source}: skipped {splits.extra['skipped_files']} unreadable image file(s)")
         log_dict_artifact({"classes": splits.classes, "class_counts": splits.class_counts(),
                            "feature_names": splits.feature_names,
                            "feature_range": [float(np.min(splits.X_train)), float(np.max(splits.X_train))]},

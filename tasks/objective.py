@@ -7,7 +7,7 @@ import time
 import optuna
 from prefect import get_run_logger
 
-from components.data import DataSplits
+from components.data import DataSplits, search_splits
 from components.objective import evaluate_config
 from components.seeding import derive_seed
 from components.space import apply_params, suggest_params
@@ -22,7 +22,9 @@ class TrialObjective:
     """Sample, train, report epochs to the pruner, record the trial run."""
 
     def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder):
-        self.spec, self.splits, self.recorder = spec, splits, recorder
+        self.spec, self.recorder = spec, recorder
+        # trials may train on a share of the training split; final training uses all of it
+        self.splits = search_splits(splits, spec.data.search_subsample, derive_seed(spec.seed, "search_subsample"))
         # NopPruner never prunes: asking it each epoch would only cost a storage read;
         # Optuna takes no intermediate reports from a multi-objective trial
         self.reports = not spec.search.multi_objective

@@ -17,7 +17,8 @@ from components.models import count_parameters
 from components.seeding import derive_seed
 from components.space import apply_params
 from components.spec import ExperimentSpec
-from components.trainer import train_model
+from components.trainer import spec_augmentation, train_model
+from tasks.augment import log_augmentation
 from tasks.pyfunc import log_classifier
 from tasks.search import SearchResult
 from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
@@ -39,9 +40,13 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
     final_spec = apply_params(spec, best.best_params)
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
+    seed = derive_seed(spec.seed, "final")
+    # the best trial's augmentation, logged here so retraining can reload what this model saw
+    augmentation = spec_augmentation(final_spec, X, splits.n_classes, splits.kind, seed)
     with stage_run(ctx, "final_training") as run:
+        log_augmentation(augmentation)
         module, fit = train_model(final_spec, X, y, n_classes=splits.n_classes, kind=splits.kind,
-                                  seed=derive_seed(spec.seed, "final"), epochs=best.best_epoch)
+                                  seed=seed, epochs=best.best_epoch, augmentation=augmentation)
         log_batch(run.info.run_id, metrics=epoch_metrics(fit.history),
                   params={**best.best_params, "epochs": best.best_epoch, "n_samples": len(y)})
         mlflow.log_metrics({"n_params": count_parameters(module), "samples_per_second": fit.samples_per_second})
