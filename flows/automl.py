@@ -6,6 +6,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from components.spec import ExperimentSpec
+from flows.search import search_stage
 from tasks.augment import build_augmentation_stage
 from tasks.data import load_data
 from tasks.evaluate import evaluate
@@ -13,7 +14,6 @@ from tasks.learning_curve import learning_curve_stage
 from tasks.model import build_model_stage
 from tasks.register import register
 from tasks.run import finish_tracking, start_tracking
-from tasks.search import search
 from tasks.space import define_space
 from tasks.train import train_final
 
@@ -31,7 +31,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
         build_augmentation_stage(spec, splits, ctx)
         build_model_stage(spec, splits, ctx)
         define_space(spec, ctx)
-        best = search(spec, splits, ctx)
+        best = search_stage(spec, splits, ctx)
         final = train_final(spec, best, splits, ctx)
         metrics = evaluate(spec, final, splits, ctx)
         registered = register(spec, final, best, metrics, splits, ctx)

@@ -1,0 +1,131 @@
+"""A search worker: takes trials from the shared study until its global budget is spent.
+
+Any number of workers, in processes on this machine, on a Dask cluster or started with
+``tunaflow worker`` elsewhere, run this same loop against one study. Each admission
+(count the budget, ask for a trial) happens under the study's lock; the trial itself runs
+outside it, with Optuna's heartbeat so that a dead worker's trial is failed and retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import warnings
+from dataclasses import dataclass
+
+import optuna
+import torch
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from components.budget import BudgetCount, next_step
+from components.data import DataSplits
+from components.spec import ExperimentSpec
+from components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tasks.objective import FINISHED, TrialObjective, progress_callback
+from tasks.storage import open_storage, storage_url
+from tasks.study_lock import study_lock
+from tasks.tracking import TrackingContext
+from tasks.trial_runs import TrialRunRecorder, fail_trial_runs
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    worker: str
+    trials: int  # trials this worker finished (complete or pruned)
+    seconds: float
+
+
+def worker_name(index: int | None = None) -> str:
+    """``host-wN`` for the flow's own workers, ``host-pPID`` for one that joined."""
+    return f"{socket.gethostname()}-w{index}" if index is not None else f"{socket.gethostname()}-p{os.getpid()}"
+
+
+def worker_threads(workers: int) -> int:
+    # one worker per core at most: workers x threads never exceed the cores
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+class StaleTrialHandler:
+    """What a surviving worker does for a dead one's trial: retry it once, fail its MLflow run."""
+
+    def __init__(self, ctx: TrackingContext):
+        self.ctx = ctx
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.retry(study, trial)
+        fail_trial_runs(self.ctx, study.study_name, [trial.number])
+        logging.getLogger("tunaflow.worker").warning(
+            f"trial #{trial.number} lost its worker (no heartbeat); failed and queued again")
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str,
+                  worker: str, first: bool = False, log=None) -> WorkerReport:
+    """Run trials of the spec's study until its budget is spent (or its time or patience runs out).
+
+    ``first`` marks the worker that samples the study's own seeded stream; every other one
+    samples its own, so that workers never propose identical parameters.
+    """
+    optuna.logging.set_verbosity(logging.WARNING)
+    torch.set_num_threads(worker_threads(spec.search.workers))
+    search, url = spec.search, storage_url(spec)
+    steps = search.validation.folds if search.validation.scheme == "kfold" else spec.train.epochs
+    storage = open_storage(url, heartbeat=search.heartbeat, on_stale=StaleTrialHandler(ctx))
+    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, steps),
+                              sampler=build_sampler(search, spec.seed, None if first else worker))
+    lock = study_lock(url, spec.name)
+    recorder = TrialRunRecorder(ctx, search_run_id, tags={"tunaflow.worker": worker})
+    objective = TrialObjective(spec, splits, recorder)
+    stalled = StopWhenStalled(search.patience) if search.patience else None
+    mine: list[optuna.trial.TrialState] = []
+    callbacks = [progress_callback(search.n_trials, search.multi_objective, log or logging.getLogger("tunaflow.worker")),
+                 lambda _study, trial: mine.append(trial.state)]
+    started = time.monotonic()
+
+    def admitted(trial: optuna.Trial):
+        lock.release()  # the trial is RUNNING in the storage now: others count it
+        trial.set_user_attr("tunaflow.worker", worker)
+        return objective(trial)
+
+    try:
+        while search.timeout is None or time.monotonic() - started < search.timeout:
+            lock.acquire()
+            try:
+                fail_stale_trials(study)
+                step = next_step(BudgetCount.of(t.state.name for t in study.get_trials(deepcopy=False)),
+                                 search.n_trials)
+                if step == "done" or (stalled and stalled.stalled(study)):
+                    break
+                if step == "run":
+                    study.optimize(admitted, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+                    continue
+            finally:
+                lock.release()
+            # the rest of the budget is running elsewhere; a dead worker's trial turns
+            # stale within the grace period, then it is ours to retry
+            time.sleep(min(search.heartbeat, 2.0))
+    finally:
+        lock.close()
+        recorder.close()
+    return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)
+
+
+@task(name="search worker", cache_policy=NO_CACHE)
+def study_worker(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str,
+                 index: int | None = None) -> WorkerReport:
+    """One worker as a Prefect task: in a process of the pool, on a Dask worker, or in place."""
+    name = worker_name(index)
+    report = work_on_study(spec, splits, ctx, search_run_id, name, first=index == 0, log=get_run_logger())
+    get_run_logger().info(f"worker {name}: {report.trials} trial(s) in {report.seconds:.0f}s")
+    return report
