@@ -19,15 +19,19 @@ import optuna
 import torch
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from components.budget import BudgetCount, next_step
+from components.checks import check_experiment
+from components.errors import UserInputError
+from components.secrets import mask_url
 from components.data import DataSplits
 from components.spec import ExperimentSpec
 from components.strategy import StopWhenStalled, build_pruner, build_sampler
 from tasks.objective import FINISHED, TrialObjective, progress_callback
-from tasks.storage import open_storage, storage_url
+from tasks.storage import existing_study, open_storage, storage_url
 from tasks.study_lock import study_lock
-from tasks.tracking import TrackingContext
+from tasks.tracking import TrackingContext, use_tracking_store
 from tasks.trial_runs import TrialRunRecorder, fail_trial_runs
 
 
@@ -119,6 +123,28 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
         lock.close()
         recorder.close()
     return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)
+
+
+def check_joinable(spec: ExperimentSpec) -> dict:
+    """The study's user attributes, if a worker can join it (bad input otherwise)."""
+    study = existing_study(spec)
+    if study is None:
+        raise UserInputError("name", f"no study {spec.name!r} in {mask_url(storage_url(spec))}; "
+                                     "start it with `tunaflow run`")
+    if not study.user_attrs.get("tunaflow.mlflow_search_run_id"):
+        raise UserInputError("name", f"study {spec.name!r} was not started by a search this version can join; "
+                                     "run `tunaflow run` on it once")
+    return study.user_attrs
+
+
+@task(name="join study", cache_policy=NO_CACHE)
+def join_study(spec: ExperimentSpec) -> tuple[TrackingContext, str, DataSplits]:
+    """What a worker started on its own needs: the study's MLflow run (from the study's
+    lineage attributes) and the spec's data, split as the flow split it."""
+    attrs = check_joinable(spec)
+    ctx = TrackingContext(use_tracking_store(), attrs["tunaflow.mlflow_experiment_id"],
+                          attrs["tunaflow.mlflow_parent_run_id"], str(flow_run.get_id() or ""))
+    return ctx, attrs["tunaflow.mlflow_search_run_id"], check_experiment(spec)
 
 
 @task(name="search worker", cache_policy=NO_CACHE)
