@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,7 +56,10 @@ def check_tracking_store(timeout: float = 10.0) -> None:
             finally:
                 engine.dispose()
     except Exception as error:  # any failure to reach it: the message says which
-        detail = mask_text(str(error).splitlines()[0] if str(error) else type(error).__name__, uri)
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        # requests and drivers wrap the OS's reason ("[Errno 111] Connection refused") in pages of context
+        reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        detail = mask_text(reason[1] if reason else text[:300], uri)
         raise UserInputError("MLFLOW_TRACKING_URI", f"cannot reach {mask_url(uri)}: {detail}") from None
 
 

@@ -43,8 +43,8 @@ class WorkerReport:
 
 
 def worker_name(index: int | None = None) -> str:
-    """``host-wN`` for the flow's own workers, ``host-pPID`` for one that joined."""
-    return f"{socket.gethostname()}-w{index}" if index is not None else f"{socket.gethostname()}-p{os.getpid()}"
+    """``host-pPID``, and ``-wN`` for the flow's own N-th worker."""
+    return f"{socket.gethostname()}-p{os.getpid()}" + (f"-w{index}" if index is not None else "")
 
 
 def worker_threads(workers: int) -> int:
