@@ -47,3 +47,88 @@ def test_two_worker_processes_share_one_study_and_spend_exactly_its_budget(prefe
         assert run.info.status == "FINISHED"
         assert run.data.tags["tunaflow.worker"] == study.trials[number].user_attrs["tunaflow.worker"]
         assert run.data.tags["mlflow.parentRunId"] == study.user_attrs["tunaflow.mlflow_search_run_id"]
+
+
+def _start_study(name: str, url: str, **search) -> dict:
+    """The study as `tunaflow run` leaves it: created, lineage recorded, one trial done."""
+    return automl_flow(build_spec(tiny_spec_tree(
+        name=name, train={"epochs": 40, "learning_curve": {"enabled": False}},
+        search={"n_trials": 1, "storage": url, "heartbeat": 1, **search})))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def test_a_worker_killed_mid_trial_loses_nothing_and_the_study_reaches_its_budget(
+        backend, prefect_harness, tunaflow_home, tmp_path, request):
+    url = storage_url_for(backend, tunaflow_home, request)
+    summary = _start_study("killed", url)
+    spec = write_spec(tmp_path, name="killed", train={"epochs": 40, "learning_curve": {"enabled": False}},
+                      search={"n_trials": 1, "storage": url, "heartbeat": 1})
+    budget = ["--set", "search.n_trials=6"]
+    victim = start_cli("worker", spec, *budget, log=tmp_path / "victim.log")
+    survivor = start_cli("worker", spec, *budget, log=tmp_path / "survivor.log")
+    try:
+        client = MlflowClient(tracking_uri())
+        experiment = client.get_run(summary["mlflow_run_id"]).info.experiment_id
+        # `tunaflow worker` runs trials in its own process, named in the trial's worker attribute
+        victim_name = f"{socket.gethostname()}-p{victim.pid}"
+
+        def victim_mid_trial():
+            for t in trials("killed", url):
+                if t.state.name == "RUNNING" and t.user_attrs.get("tunaflow.worker") == victim_name:
+                    run = _trial_runs(client, experiment, "killed").get(t.number)
+                    if run is not None and run.info.status == "RUNNING":
+                        return t
+            return None
+
+        doomed = wait_for(victim_mid_trial, 240, "the victim worker to be mid-trial", every=0.05)
+        before = {t.number: (t.params, t.values) for t in trials("killed", url) if t.state in FINISHED}
+        killed_at = time.time()
+        os.kill(victim.pid, signal.SIGKILL)
+        kill_group(victim)
+        assert survivor.wait(300) == 0, (tmp_path / "survivor.log").read_text()[-3000:]
+    finally:
+        kill_group(victim)
+        kill_group(survivor)
+    after = trials("killed", url)
+    by_number = {t.number: t for t in after}
+    assert by_number[doomed.number].state.name == "FAIL"
+    # failed within the grace period (3 heartbeats), give or take the survivor's own trial
+    assert by_number[doomed.number].datetime_complete.timestamp() - killed_at < 3 + 30
+    retries = [t for t in after if t.system_attrs.get("failed_trial") == doomed.number]
+    assert len(retries) == 1 and retries[0].state in FINISHED and retries[0].params == doomed.params
+    assert sum(t.state in FINISHED for t in after) == 6 and not any(t.state.name == "RUNNING" for t in after)
+    assert {n: (by_number[n].params, by_number[n].values) for n in before} == before
+    run = _trial_runs(client, experiment, "killed")[doomed.number]
+    assert run.info.status == "FAILED" and run.data.tags["tunaflow.trial_state"] == "FAIL"
+
+
+
+@pytest.mark.slow
+def test_an_interrupted_flow_run_again_resumes_its_study_within_budget(tmp_path, tunaflow_home):
+    """`tunaflow run` with two workers, SIGKILLed whole mid-search, then the same command again."""
+    spec = write_spec(tmp_path, name="resumed", train={"epochs": 40, "learning_curve": {"enabled": False}},
+                      search={"n_trials": 6, "workers": 2, "heartbeat": 1})
+    url = f"sqlite:///{tunaflow_home / 'optuna.db'}"
+    first = start_cli("run", spec, log=tmp_path / "first.log")
+    try:
+        wait_for(lambda: sum(t.state in FINISHED for t in trials("resumed", url)) >= 2
+                 and any(t.state.name == "RUNNING" for t in trials("resumed", url)), 300, "two finished trials")
+        kill_group(first)
+    finally:
+        kill_group(first)
+    before = {t.number: (t.params, t.values) for t in trials("resumed", url) if t.state in FINISHED}
+    assert 2 <= len(before) < 6
+    again = start_cli("run", spec, "--json", log=tmp_path / "again.log")
+    try:
+        assert again.wait(400) == 0, (tmp_path / "again.log").read_text()[-3000:]
+    finally:
+        kill_group(again)
+    after = trials("resumed", url)
+    assert sum(t.state in FINISHED for t in after) == 6 and not any(t.state.name == "RUNNING" for t in after)
+    assert {n: (after[n].params, after[n].values) for n in before} == before
+    # the interrupted run's trials were failed, and their MLflow runs with them
+    client = MlflowClient(tracking_uri())
+    experiment = client.get_experiment_by_name("resumed").experiment_id
+    runs = _trial_runs(client, experiment, "resumed")
+    assert not [n for n, r in runs.items() if r.info.status == "RUNNING"]
+    assert all(runs[t.number].info.status == "FAILED" for t in after if t.state.name == "FAIL" and t.number in runs)

@@ -50,6 +50,8 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 
 
 def trials(name: str, url: str) -> list[optuna.trial.FrozenTrial]:
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []  # not created yet (opening it would create it)
     try:
         return optuna.load_study(study_name=name, storage=url).get_trials()
     except KeyError:
