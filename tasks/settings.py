@@ -6,6 +6,8 @@ import logging
 import os
 from pathlib import Path
 
+from components.secrets import mask_url
+
 
 def tunaflow_home() -> Path:
     """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use."""
@@ -38,5 +40,8 @@ def default_storage_url() -> str:
 def quiet_library_logs() -> None:
     """Schema migrations and per-request chatter are not what a user wants to read."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if mask_url(tracking_uri()) != tracking_uri():
+        # MLflow prints "View run at <tracking URI>/..." on every run's end, password included
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent", "mlflow.models.model"):
         logging.getLogger(name).setLevel(logging.WARNING)
