@@ -132,3 +132,39 @@ def test_an_interrupted_flow_run_again_resumes_its_study_within_budget(tmp_path,
     runs = _trial_runs(client, experiment, "resumed")
     assert not [n for n, r in runs.items() if r.info.status == "RUNNING"]
     assert all(runs[t.number].info.status == "FAILED" for t in after if t.state.name == "FAIL" and t.number in runs)
+
+
+def test_workers_fan_out_on_a_dask_cluster_given_its_scheduler_address(prefect_harness, tunaflow_home):
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        dask_pids = set(client.run(os.getpid).values())
+        spec = build_spec(tiny_spec_tree(name="on-dask", train={"learning_curve": {"enabled": False}},
+                                         search={"n_trials": 5, "workers": 2, "cluster": cluster.scheduler_address}))
+        summary = automl_flow(spec)
+    study = optuna.load_study(study_name="on-dask", storage=f"sqlite:///{tunaflow_home / 'optuna.db'}")
+    assert summary["n_trials"] == 5 and sum(t.state in FINISHED for t in study.trials) == 5
+    pids = {int(t.user_attrs["tunaflow.worker"].split("-p")[-1].split("-")[0]) for t in study.trials}
+    assert pids <= dask_pids and len(pids) == 2  # trials ran in both Dask worker processes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_eight_workers_run_two_hundred_trials_with_no_storage_error(backend, tmp_path, tunaflow_home, request):
+    """`tunaflow run` with 8 worker processes and near-free trials: the storage is the bottleneck."""
+    url = storage_url_for(backend, tunaflow_home, request)
+    spec = write_spec(tmp_path, name="crowd", data={"source": "iris"}, model={"units": [4]},
+                      train={"epochs": 1, "early_stopping": {"enabled": False}, "learning_curve": {"enabled": False}},
+                      search={"n_trials": 200, "workers": 8, "storage": url, "pruner": "none", "sampler": "random"})
+    proc = start_cli("run", spec, log=tmp_path / "run.log")
+    try:
+        assert proc.wait(900) == 0, (tmp_path / "run.log").read_text()[-3000:]
+    finally:
+        kill_group(proc)
+    console = (tmp_path / "run.log").read_text()
+    for sign in ("locked", "OperationalError", "Traceback", "| ERROR", "| WARNING"):
+        assert sign not in console, console[console.index(sign) - 2000:][:4000]
+    after = trials("crowd", url)
+    assert len(after) == 200 and all(t.state.name == "COMPLETE" for t in after)
+    assert len({t.user_attrs["tunaflow.worker"] for t in after}) == 8
