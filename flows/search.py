@@ -7,6 +7,8 @@ the spec names a scheduler (``search.cluster``).
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+
 from prefect import get_run_logger
 
 from components.data import DataSplits
@@ -31,10 +33,19 @@ def run_workers(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, 
     params = {"spec": spec, "splits": splits, "ctx": ctx, "search_run_id": search_run_id}
     if spec.search.workers == 1 and not spec.search.cluster:
         return [study_worker(**params, index=0)]
-    with worker_runner(spec) as runner:
-        futures = [runner.submit(study_worker, parameters={**params, "index": i})
-                   for i in range(spec.search.workers)]
-        return [future.result() for future in futures]
+    for restart in range(spec.search.workers + 1):
+        try:
+            with worker_runner(spec) as runner:
+                futures = [runner.submit(study_worker, parameters={**params, "index": i})
+                           for i in range(spec.search.workers)]
+                return [future.result() for future in futures]
+        except BrokenProcessPool:
+            # one worker process died (killed, out of memory) and the pool ended the others:
+            # a new pool takes over the budget; their trials turn stale and are retried
+            if restart == spec.search.workers:
+                raise
+            get_run_logger().warning("a search worker process died; starting the workers again")
+    return []
 
 
 def search_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> SearchResult:

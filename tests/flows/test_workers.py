@@ -168,3 +168,33 @@ def test_eight_workers_run_two_hundred_trials_with_no_storage_error(backend, tmp
     after = trials("crowd", url)
     assert len(after) == 200 and all(t.state.name == "COMPLETE" for t in after)
     assert len({t.user_attrs["tunaflow.worker"] for t in after}) == 8
+
+
+@pytest.mark.slow
+def test_a_pool_worker_killed_mid_trial_does_not_stop_the_flow(prefect_harness, tunaflow_home):
+    """SIGKILL one of the flow's own worker processes: its trial fails and is retried, the budget is met."""
+    import threading
+
+    url = f"sqlite:///{tunaflow_home / 'optuna.db'}"
+    killed: list = []
+
+    def kill_one_mid_trial():
+        def running():
+            return next((t for t in trials("pool-kill", url) if t.state.name == "RUNNING"
+                         and "tunaflow.worker" in t.user_attrs), None)
+        trial = wait_for(running, 300, "a running trial", every=0.05)
+        os.kill(int(trial.user_attrs["tunaflow.worker"].split("-p")[-1].split("-")[0]), signal.SIGKILL)
+        killed.append(trial)
+
+    killer = threading.Thread(target=kill_one_mid_trial, daemon=True)
+    killer.start()
+    summary = automl_flow(build_spec(tiny_spec_tree(
+        name="pool-kill", train={"epochs": 40, "learning_curve": {"enabled": False}},
+        search={"n_trials": 5, "workers": 2, "heartbeat": 1})))
+    killer.join(5)
+    assert killed and summary["n_trials"] == 5
+    after = {t.number: t for t in trials("pool-kill", url)}
+    assert after[killed[0].number].state.name == "FAIL"
+    assert sum(t.state in FINISHED for t in after.values()) == 5
+    assert not any(t.state.name == "RUNNING" for t in after.values())
+    assert any(t.system_attrs.get("failed_trial") == killed[0].number for t in after.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -50,8 +51,8 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 
 
 def trials(name: str, url: str) -> list[optuna.trial.FrozenTrial]:
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return []  # not created yet (opening it would create it)
+    if url.startswith("sqlite:///") and not _sqlite_has_study(Path(url.removeprefix("sqlite:///")), name):
+        return []  # not created yet: opening it with Optuna would race the flow creating its schema
     try:
         return optuna.load_study(study_name=name, storage=url).get_trials()
     except KeyError:
@@ -60,3 +61,13 @@ def trials(name: str, url: str) -> list[optuna.trial.FrozenTrial]:
 
 def storage_url_for(backend: str, home: Path, request) -> str:
     return f"sqlite:///{home / 'optuna.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+def _sqlite_has_study(path: Path, name: str) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+            return bool(db.execute("SELECT count(*) FROM studies WHERE study_name = ?", (name,)).fetchone()[0])
+    except sqlite3.Error:
+        return False
