@@ -41,7 +41,7 @@ def _one(workers: int, trials: int, repeat: int) -> dict:
     done = [t for t in optuna.load_study(study_name=name, storage=f"sqlite:///{home / 'optuna.db'}").trials
             if t.state.name == "COMPLETE"]
     span = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
-    return {"workers": workers, "threads": max(1, (os.cpu_count() or 1) // workers), "trials": len(done),
+    return {"workers": workers, "threads": max(1, len(os.sched_getaffinity(0)) // workers), "trials": len(done),
             "span_s": round(span, 2), "wall_s": round(wall, 2), "trials_per_hour": round(len(done) / span * 3600, 1)}
 
 
@@ -53,7 +53,7 @@ def run(repeats: int = 3, trials: int = 24) -> dict:
             print(f"  repeat {repeat}: {row}", flush=True)
             rows.append(row)
     median = {w: statistics.median(r["trials_per_hour"] for r in rows if r["workers"] == w) for w in WORKERS}
-    result = {"cpus": os.cpu_count(), "trials": trials, "rows": rows, "median_trials_per_hour": median,
+    result = {"cpus": len(os.sched_getaffinity(0)), "trials": trials, "rows": rows, "median_trials_per_hour": median,
               "ratio_2_workers": round(median[2] / median[1], 3), "ratio_4_workers": round(median[4] / median[1], 3)}
     print(f"  median trials/hour {median}; 2 workers / 1: {result['ratio_2_workers']}, "
           f"4 workers / 1: {result['ratio_4_workers']}")

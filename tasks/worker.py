@@ -47,9 +47,14 @@ def worker_name(index: int | None = None) -> str:
     return f"{socket.gethostname()}-p{os.getpid()}" + (f"-w{index}" if index is not None else "")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (taskset, cgroup cpusets), not all the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def worker_threads(workers: int) -> int:
-    # one worker per core at most: workers x threads never exceed the cores
-    return max(1, (os.cpu_count() or 1) // workers)
+    # workers x threads never exceed the cores: oversubscribed torch threads run an order slower
+    return max(1, usable_cores() // workers)
 
 
 class StaleTrialHandler:
@@ -109,7 +114,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
                 fail_stale_trials(study)
                 step = next_step(BudgetCount.of(t.state.name for t in study.get_trials(deepcopy=False)),
                                  search.n_trials)
-                if step == "done" or (stalled and stalled.stalled(study)):
+                if step == "done" or (stalled and stalled.stalled(study)) or _grid_exhausted(study):
                     break
                 if step == "run":
                     study.optimize(admitted, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
@@ -135,6 +140,12 @@ def check_joinable(spec: ExperimentSpec) -> dict:
         raise UserInputError("name", f"study {spec.name!r} was not started by a search this version can join; "
                                      "run `tunaflow run` on it once")
     return study.user_attrs
+
+
+def _grid_exhausted(study: optuna.Study) -> bool:
+    # a grid smaller than the budget ends the search, as it does under study.optimize
+    sampler = study.sampler
+    return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
 
 
 @task(name="join study", cache_policy=NO_CACHE)
