@@ -37,6 +37,13 @@ def use_tracking_store() -> str:
     return uri
 
 
+def use_context_store(ctx: TrackingContext) -> None:
+    """This process logs where the flow does: a worker may be a fresh process, or on a Dask
+    machine whose environment does not name the flow's tracking store."""
+    quiet_library_logs(ctx.tracking_uri)
+    mlflow.set_tracking_uri(ctx.tracking_uri)
+
+
 def check_tracking_store(timeout: float = 10.0) -> None:
     """A tracking server or database that cannot be reached is the user's to fix (exit 2),
     found before any run or study is created; the password stays masked."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from components.strategy import StopWhenStalled, build_pruner, build_sampler
 from tasks.objective import FINISHED, TrialObjective, progress_callback
 from tasks.storage import existing_study, open_storage, storage_url
 from tasks.study_lock import study_lock
-from tasks.tracking import TrackingContext, use_tracking_store
+from tasks.tracking import TrackingContext, use_context_store, use_tracking_store
 from tasks.trial_runs import TrialRunRecorder, fail_trial_runs
 
 
@@ -79,6 +80,27 @@ def fail_stale_trials(study: optuna.Study) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
+class StaleTrialWatchdog:
+    """Fails other workers' stale trials every heartbeat, from a thread: Optuna does so only
+    when a worker asks for a trial, which a busy worker may not do for a long trial's time."""
+
+    def __init__(self, study: optuna.Study, every: float):
+        self.study, self.every, self.stopped = study, every, threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="stale-trials", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                fail_stale_trials(self.study)
+            except Exception as error:  # a storage hiccup: the next round, or the next admission, retries
+                logging.getLogger("tunaflow.worker").debug(f"stale-trial check failed: {error!r}")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
 def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str,
                   worker: str, first: bool = False, log=None) -> WorkerReport:
     """Run trials of the spec's study until its budget is spent (or its time or patience runs out).
@@ -87,6 +109,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     samples its own, so that workers never propose identical parameters.
     """
     optuna.logging.set_verbosity(logging.WARNING)
+    use_context_store(ctx)
     torch.set_num_threads(worker_threads(spec.search.workers))
     search, url = spec.search, storage_url(spec)
     steps = search.validation.folds if search.validation.scheme == "kfold" else spec.train.epochs
@@ -98,7 +121,8 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     objective = TrialObjective(spec, splits, recorder)
     stalled = StopWhenStalled(search.patience) if search.patience else None
     mine: list[optuna.trial.TrialState] = []
-    callbacks = [progress_callback(search.n_trials, search.multi_objective, log or logging.getLogger("tunaflow.worker")),
+    log = log or logging.getLogger("tunaflow.worker")
+    callbacks = [progress_callback(search.n_trials, search.multi_objective, log),
                  lambda _study, trial: mine.append(trial.state)]
     started = time.monotonic()
 
@@ -107,6 +131,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
         trial.set_user_attr("tunaflow.worker", worker)
         return objective(trial)
 
+    watchdog = StaleTrialWatchdog(study, search.heartbeat)
     try:
         while search.timeout is None or time.monotonic() - started < search.timeout:
             lock.acquire()
@@ -125,6 +150,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
             # stale within the grace period, then it is ours to retry
             time.sleep(min(search.heartbeat, 2.0))
     finally:
+        watchdog.stop()
         lock.close()
         recorder.close()
     return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)

@@ -45,6 +45,7 @@ def test_two_worker_processes_share_one_study_and_spend_exactly_its_budget(prefe
     assert sorted(runs) == list(range(7))
     for number, run in runs.items():
         assert run.info.status == "FINISHED"
+        assert "seed" in run.data.params and "value" in run.data.metrics  # logged to the flow's store
         assert run.data.tags["tunaflow.worker"] == study.trials[number].user_attrs["tunaflow.worker"]
         assert run.data.tags["mlflow.parentRunId"] == study.user_attrs["tunaflow.mlflow_search_run_id"]
 
@@ -92,8 +93,9 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_the_study_reaches_its_budge
     after = trials("killed", url)
     by_number = {t.number: t for t in after}
     assert by_number[doomed.number].state.name == "FAIL"
-    # failed within the grace period (3 heartbeats), give or take the survivor's own trial
-    assert by_number[doomed.number].datetime_complete.timestamp() - killed_at < 3 + 30
+    # failed within the grace period (3 heartbeats) and a check's interval, not a trial's length later;
+    # the slack is for a loaded machine
+    assert by_number[doomed.number].datetime_complete.timestamp() - killed_at < 3 + 1 + 12
     retries = [t for t in after if t.system_attrs.get("failed_trial") == doomed.number]
     assert len(retries) == 1 and retries[0].state in FINISHED and retries[0].params == doomed.params
     assert sum(t.state in FINISHED for t in after) == 6 and not any(t.state.name == "RUNNING" for t in after)
@@ -147,6 +149,10 @@ def test_workers_fan_out_on_a_dask_cluster_given_its_scheduler_address(prefect_h
     assert summary["n_trials"] == 5 and sum(t.state in FINISHED for t in study.trials) == 5
     pids = {int(t.user_attrs["tunaflow.worker"].split("-p")[-1].split("-")[0]) for t in study.trials}
     assert pids <= dask_pids and len(pids) == 2  # trials ran in both Dask worker processes
+    # the Dask workers, started before the flow, still logged to the flow's tracking store
+    client = MlflowClient(tracking_uri())
+    runs = _trial_runs(client, client.get_run(summary["mlflow_run_id"]).info.experiment_id, "on-dask")
+    assert sorted(runs) == list(range(5)) and all("value" in r.data.metrics for r in runs.values())
 
 
 @pytest.mark.slow
