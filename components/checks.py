@@ -13,9 +13,6 @@ from components.spec import CNNSpec, ExperimentSpec
 def check_experiment(spec: ExperimentSpec) -> DataSplits:
     """Load and split the data and check the spec against it; the splits come back."""
     check_space(spec)
-    if spec.search.workers > 1:
-        # until worker processes exist, a silent single worker would mislead
-        raise SpecError("search.workers", "parallel workers are not supported yet; use 1")
     if spec.search.sampler == "grid":
         grid_values(spec.search.space)
     splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))

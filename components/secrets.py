@@ -21,3 +21,12 @@ def mask_text(text: str, *urls: str | None) -> str:
         if match and match["password"]:
             text = text.replace(match["password"], "***")
     return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+
+
+def mask_tree(tree):
+    """A JSON-like tree with every URL password in its strings masked (a spec saved with a model)."""
+    if isinstance(tree, dict):
+        return {key: mask_tree(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [mask_tree(value) for value in tree]
+    return mask_url(tree) if isinstance(tree, str) else tree

@@ -227,7 +227,13 @@ class SearchSpec(_Section):
     timeout: float | None = Field(default=None, gt=0, description="Seconds for the whole search.")
     patience: int | None = Field(
         default=None, ge=1, description="Stop when the best value has not improved for this many trials.")
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1, description="Worker processes on this machine, all on one study.")
+    heartbeat: int = Field(
+        default=10, ge=1, description="Seconds between a running trial's heartbeats; a trial silent for three "
+        "heartbeats is failed (and retried once).")
+    cluster: str | None = Field(
+        default=None, description="Dask scheduler address (tcp://host:8786) to run the workers on; "
+        "default: a process pool on this machine.")
     storage: str | None = Field(
         default=None, description="Optuna storage URL; default: SQLite under TUNAFLOW_HOME."
     )
@@ -303,7 +309,7 @@ class ExperimentSpec(_Section):
     def study_digest(self) -> str:
         """A digest of what makes trials comparable (the budget may change on resume)."""
         tree = self.model_dump(mode="json")
-        for key in ("n_trials", "timeout", "workers", "storage"):
+        for key in ("n_trials", "timeout", "workers", "storage", "heartbeat", "cluster"):
             tree["search"].pop(key, None)
         tree.pop("tracking")
         return hashlib.sha256(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]

@@ -11,8 +11,9 @@ from components.space import grid_values
 from components.spec import SearchSpec
 
 
-def build_sampler(search: SearchSpec, seed: int) -> optuna.samplers.BaseSampler:
-    sampler_seed = derive_seed(seed, "sampler")
+def build_sampler(search: SearchSpec, seed: int, worker: str | None = None) -> optuna.samplers.BaseSampler:
+    """``worker`` names one of several workers: each samples its own stream (the first keeps the study's)."""
+    sampler_seed = derive_seed(seed, "sampler") if worker is None else derive_seed(seed, "sampler", worker)
     with warnings.catch_warnings():
         # multivariate/group TPE, GP, QMC are marked experimental; they are what the spec asks for
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -67,10 +68,12 @@ class StopWhenStalled:
         self.patience = patience
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if self.stalled(study):
+            study.stop()
+
+    def stalled(self, study: optuna.Study) -> bool:
         complete = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
         if len(complete) <= self.patience:
-            return
+            return False
         best = study.best_trial.number
-        since = sum(t.number > best for t in complete)
-        if since >= self.patience:
-            study.stop()
+        return sum(t.number > best for t in complete) >= self.patience

@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("spec")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     sub.add_parser("schema", help="print the JSON schema of the spec")
+    worker = sub.add_parser("worker", help="join a spec's study from another process or machine and run "
+                                           "trials until its budget is spent")
+    worker.add_argument("spec")
+    worker.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     _add_registry_commands(sub)
     return parser
 
@@ -66,12 +70,14 @@ def _preflight(path: str, overrides: list[str], resumes_study: bool = True):
     from components.checks import check_experiment
     from components.spec import load_spec
     from tasks.storage import check_study_matches
+    from tasks.tracking import check_tracking_store
     from tasks.warm_start import check_warm_start
 
     spec = load_spec(path, overrides)
     check_experiment(spec)
     if resumes_study:
         check_study_matches(spec)
+    check_tracking_store()
     check_warm_start(spec)
     return spec
 
@@ -201,6 +207,28 @@ def _predict(args) -> int:
     return EXIT_OK
 
 
+def _worker(args) -> int:
+    from flows.server import start_temporary_server
+
+    server = start_temporary_server()
+    try:
+        spec = _preflight(args.spec, args.overrides)
+        from flows.worker import study_worker_flow
+        from tasks.worker import check_joinable
+
+        check_joinable(spec)
+
+        if server is not None:
+            server.wait_ready()
+        report = study_worker_flow(spec)
+    finally:
+        if server is not None:
+            server.stop()
+    print(f"worker {report['worker']}: {report['trials']} trial(s) of study {report['study']} "
+          f"in {report['seconds']:.0f}s")
+    return EXIT_OK
+
+
 def _validate(args) -> int:
     spec = _preflight(args.spec, args.overrides)
     print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, "
@@ -221,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     from components.errors import UserInputError
 
     try:
-        return {"run": _run, "validate": _validate, "schema": _schema, "retrain": _retrain, "deploy": _deploy,
-                "rollback": _rollback, "predict": _predict}[args.command](args)
+        return {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,
+                "deploy": _deploy, "rollback": _rollback, "predict": _predict}[args.command](args)
     except UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from components.data import DataSplits
 from components.spec import ExperimentSpec
+from flows.search import search_stage
 from tasks.augment import build_augmentation_stage
 from tasks.data import load_data
 from tasks.evaluate import evaluate
 from tasks.model import build_model_stage
-from tasks.search import SearchResult, search
+from tasks.search import SearchResult
 from tasks.space import define_space
 from tasks.tracking import TrackingContext
 from tasks.train import FinalModel, train_final
@@ -36,7 +37,7 @@ def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCan
     build_augmentation_stage(spec, splits, ctx)
     build_model_stage(spec, splits, ctx)
     define_space(spec, ctx)
-    best = search(spec, splits, ctx)
+    best = search_stage(spec, splits, ctx)
     final = train_final(spec, best, splits, ctx)
     metrics = evaluate(spec, final, splits, ctx)
     return TrainedCandidate(splits, best, final, metrics)

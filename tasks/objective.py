@@ -69,9 +69,9 @@ class TrialObjective:
                                  state=state, summary=summary)
 
 
-def progress_callback(n_trials: int, multi_objective: bool):
+def progress_callback(n_trials: int, multi_objective: bool, logger=None):
     """One line per finished trial: its value, the best so far, its time and parameters."""
-    logger = get_run_logger()
+    logger = logger or get_run_logger()
     started = time.monotonic()
 
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:

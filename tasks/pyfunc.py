@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from components.models import build_module, predict_proba
+from components.secrets import mask_tree
 from components.spec import ExperimentSpec
 
 PACKAGE_DIRS = [str(Path(__file__).resolve().parents[1] / name) for name in ("components", "tasks")]
@@ -95,7 +96,7 @@ def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, 
     torch.save(module.state_dict(), weights)
     config = workdir / "config.json"
     config.write_text(json.dumps({
-        "spec": spec.model_dump(mode="json"), "kind": kind, "classes": classes,
+        "spec": mask_tree(spec.model_dump(mode="json")), "kind": kind, "classes": classes,
         "input_shape": list(input_shape), "feature_names": feature_names,
     }))
     model_input = as_model_input(example, kind, feature_names)

@@ -1,27 +1,25 @@
-"""Stage: the Optuna study, one nested MLflow run per trial, progress as it goes."""
+"""Stage: the Optuna study, opened before the workers run and reported once they are done."""
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 import mlflow
 import optuna
-import torch
+from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from components.data import DataSplits
 from components.selection import select_trial
 from components.spec import ExperimentSpec
-from components.strategy import StopWhenStalled, build_pruner, build_sampler
-from tasks.objective import FINISHED, TrialObjective, progress_callback
+from components.strategy import build_pruner, build_sampler
+from tasks.objective import FINISHED
 from tasks.storage import open_storage, storage_url
 from tasks.study_report import log_study_plots, study_markdown
-from tasks.tracking import TrackingContext, stage_run
-from tasks.trial_runs import TrialRunRecorder
+from tasks.tracking import TrackingContext
+from tasks.trial_runs import fail_trial_runs
 from tasks.warm_start import enqueue_warm_start
 
 
@@ -41,7 +39,16 @@ class SearchResult:
     pareto_front: list[dict] = field(default_factory=list)
 
 
-def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage) -> optuna.Study:
+@dataclass(frozen=True)
+class SearchPlan:
+    """An opened search: its MLflow run and how many trials the budget still holds."""
+
+    search_run_id: str
+    finished: int
+    remaining: int
+
+
+def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run_id: str = "") -> optuna.Study:
     steps = spec.search.validation.folds if spec.search.validation.scheme == "kfold" else spec.train.epochs
     study = optuna.create_study(
         storage=storage,
@@ -54,7 +61,10 @@ def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage) -> optuna.
     if "tunaflow.spec_digest" not in study.user_attrs:
         study.set_user_attr("tunaflow.spec_digest", spec.study_digest())
         study.set_user_attr("tunaflow.objectives", [o.metric for o in spec.search.objective_specs])
+    # lineage: the latest flow run that worked on the study; `tunaflow worker` joins it
     study.set_user_attr("tunaflow.mlflow_parent_run_id", ctx.parent_run_id)
+    study.set_user_attr("tunaflow.mlflow_search_run_id", search_run_id)
+    study.set_user_attr("tunaflow.mlflow_experiment_id", ctx.experiment_id)
     study.set_user_attr("tunaflow.prefect_flow_run_id", ctx.flow_run_id or "")
     return study
 
@@ -67,45 +77,47 @@ def choose_trial(study: optuna.Study, spec: ExperimentSpec) -> optuna.trial.Froz
     return front[select_trial([t.values for t in front], spec.search.directions, spec.search.selection)]
 
 
-def _run_trials(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, study: optuna.Study,
-                run_id: str, remaining: int) -> None:
-    callbacks = [progress_callback(spec.search.n_trials, spec.search.multi_objective)]
-    if spec.search.patience:
-        callbacks.append(StopWhenStalled(spec.search.patience))
-    recorder = TrialRunRecorder(ctx, run_id)
-    try:
-        study.optimize(TrialObjective(spec, splits, recorder), n_trials=remaining, timeout=spec.search.timeout,
-                       callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
-    finally:
-        recorder.close()
-
-
-@task(name="search", cache_policy=NO_CACHE)
-def search(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> SearchResult:
+@task(name="open search", cache_policy=NO_CACHE)
+def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
+    """The study created (or resumed) and the search's MLflow run opened, before any worker starts:
+    creating one study from many processes at once races."""
     optuna.logging.set_verbosity(logging.WARNING)
-    # one worker per core at most: workers x threads never exceed the cores
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // spec.search.workers))
     logger = get_run_logger()
     names = [o.metric for o in spec.search.objective_specs]
-    with stage_run(ctx, "search") as run:
-        storage = open_storage(storage_url(spec))
-        study = create_study(spec, ctx, storage)
-        finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
-        remaining = max(0, spec.search.n_trials - finished)
-        if finished:
-            logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
-        elif (queued := enqueue_warm_start(study, spec, storage)):
-            logger.info(f"warm start: {queued} parameter set(s) enqueued")
-        mlflow.set_tags({"tunaflow.study": spec.name, "tunaflow.sampler": spec.search.sampler,
-                         "tunaflow.pruner": spec.search.pruner, "tunaflow.objectives": ",".join(names)})
-        if remaining:
-            _run_trials(spec, splits, ctx, study, run.info.run_id, remaining)
-        trials = study.get_trials(deepcopy=False)
+    tags = {"tunaflow.stage": "search", "mlflow.parentRunId": ctx.parent_run_id, "tunaflow.study": spec.name,
+            "tunaflow.sampler": spec.search.sampler, "tunaflow.pruner": spec.search.pruner,
+            "tunaflow.objectives": ",".join(names), "tunaflow.workers": str(spec.search.workers)}
+    if ctx.flow_run_id:
+        tags["tunaflow.prefect_flow_run_id"] = ctx.flow_run_id
+    run = MlflowClient(ctx.tracking_uri).create_run(ctx.experiment_id, run_name="search", tags=tags)
+    storage = open_storage(storage_url(spec))
+    study = create_study(spec, ctx, storage, run.info.run_id)
+    finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
+    remaining = max(0, spec.search.n_trials - finished)
+    if finished:
+        logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
+    elif (queued := enqueue_warm_start(study, spec, storage)):
+        logger.info(f"warm start: {queued} parameter set(s) enqueued")
+    return SearchPlan(run.info.run_id, finished, remaining)
+
+
+@task(name="close search", cache_policy=NO_CACHE)
+def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -> SearchResult:
+    """The study's outcome, plots and report, once every worker is done."""
+    names = [o.metric for o in spec.search.objective_specs]
+    study = optuna.load_study(study_name=spec.name, storage=open_storage(storage_url(spec)))
+    trials = study.get_trials(deepcopy=False)
+    # a worker that died after the last admission left its trial's run RUNNING
+    fail_trial_runs(ctx, spec.name, [t.number for t in trials if t.state == optuna.trial.TrialState.FAIL])
+    mlflow.set_tracking_uri(ctx.tracking_uri)
+    with mlflow.start_run(run_id=plan.search_run_id):
         chosen = choose_trial(study, spec)
         n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
+        n_finished = sum(t.state in FINISHED for t in trials)
         front = [{"trial": t.number, "values": dict(zip(names, t.values)), "params": t.params}
                  for t in (study.best_trials if spec.search.multi_objective else [chosen])]
-        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": len(trials), "n_pruned": n_pruned,
+        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": n_finished, "n_pruned": n_pruned,
+                            "n_failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
                             "best_trial": chosen.number, "pareto_front_size": len(front)})
         mlflow.log_dict({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
                                     "params": chosen.params, "rule": spec.search.selection},
@@ -114,10 +126,15 @@ def search(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> Se
         create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}", markdown=study_markdown(study, names, chosen),
                                  description=f"Optuna study {spec.name}")
     return SearchResult(
-        study=spec.name, n_trials=len(trials), best_value=float(chosen.values[0]), best_params=dict(chosen.params),
+        study=spec.name, n_trials=n_finished, best_value=float(chosen.values[0]), best_params=dict(chosen.params),
         best_epoch=int(chosen.user_attrs.get("best_epoch", spec.train.epochs)), best_trial=chosen.number,
-        search_run_id=run.info.run_id, n_pruned=n_pruned, best_values=list(chosen.values), pareto_front=front,
+        search_run_id=plan.search_run_id, n_pruned=n_pruned, best_values=list(chosen.values), pareto_front=front,
     )
+
+
+@task(name="abort search", cache_policy=NO_CACHE)
+def abort_search(ctx: TrackingContext, plan: SearchPlan) -> None:
+    MlflowClient(ctx.tracking_uri).set_terminated(plan.search_run_id, status="FAILED")
 
 
 def _artifact_key(name: str) -> str:

@@ -6,6 +6,8 @@ import logging
 import os
 from pathlib import Path
 
+from components.secrets import mask_url
+
 
 def tunaflow_home() -> Path:
     """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use."""
@@ -35,8 +37,12 @@ def default_storage_url() -> str:
     return f"sqlite:///{tunaflow_home() / 'optuna.db'}"
 
 
-def quiet_library_logs() -> None:
+def quiet_library_logs(uri: str | None = None) -> None:
     """Schema migrations and per-request chatter are not what a user wants to read."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    uri = uri or tracking_uri()
+    if mask_url(uri) != uri:
+        # MLflow prints "View run at <tracking URI>/..." on every run's end, password included
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent", "mlflow.models.model"):
         logging.getLogger(name).setLevel(logging.WARNING)

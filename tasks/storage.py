@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import optuna
 from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -25,12 +27,21 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """An RDB storage; SQLite waits on its lock instead of failing under several workers."""
+def open_storage(url: str, heartbeat: int | None = None, on_stale=None) -> optuna.storages.RDBStorage:
+    """An RDB storage; SQLite waits on its lock instead of failing under several workers.
+
+    With ``heartbeat`` (seconds), running trials record heartbeats and one silent for three
+    of them is failed (by whichever worker next asks for a trial), then ``on_stale(study,
+    trial)`` runs.
+    """
     sqlite = url.startswith("sqlite")
     engine_kwargs = {"connect_args": {"timeout": 60}} if sqlite else {"pool_pre_ping": True}
+    beats = {"heartbeat_interval": heartbeat, "grace_period": 3 * heartbeat,
+             "heartbeat_stale_trial_callback": on_stale} if heartbeat else {}
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable enough
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beats)
     except (ArgumentError, OperationalError, ValueError, ImportError) as error:
         detail = mask_text(str(error).splitlines()[0], url)
         raise UserInputError("search.storage", f"cannot open {mask_url(url)}: {detail}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from components.secrets import mask_url
+from components.errors import UserInputError
+from components.secrets import mask_text, mask_url
 from tasks.settings import artifact_root, quiet_library_logs, tracking_uri
 
 MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch call
@@ -33,6 +35,39 @@ def use_tracking_store() -> str:
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+def use_context_store(ctx: TrackingContext) -> None:
+    """This process logs where the flow does: a worker may be a fresh process, or on a Dask
+    machine whose environment does not name the flow's tracking store."""
+    quiet_library_logs(ctx.tracking_uri)
+    mlflow.set_tracking_uri(ctx.tracking_uri)
+
+
+def check_tracking_store(timeout: float = 10.0) -> None:
+    """A tracking server or database that cannot be reached is the user's to fix (exit 2),
+    found before any run or study is created; the password stays masked."""
+    uri = tracking_uri()
+    try:
+        if uri.startswith(("http://", "https://")):
+            import requests
+
+            requests.get(f"{uri.rstrip('/')}/health", timeout=timeout).raise_for_status()
+        elif not uri.startswith(("sqlite:", "file:", "databricks")) and "://" in uri:
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(uri, pool_pre_ping=True)
+            try:
+                with engine.connect():
+                    pass
+            finally:
+                engine.dispose()
+    except Exception as error:  # any failure to reach it: the message says which
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        # requests and drivers wrap the OS's reason ("[Errno 111] Connection refused") in pages of context
+        reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        detail = mask_text(reason[1] if reason else text[:300], uri)
+        raise UserInputError("MLFLOW_TRACKING_URI", f"cannot reach {mask_url(uri)}: {detail}") from None
 
 
 def ensure_experiment(name: str) -> str:

@@ -19,8 +19,8 @@ class TrialRunRecorder:
     it on one background thread, in order. ``close()`` waits for everything to be written.
     """
 
-    def __init__(self, ctx: TrackingContext, search_run_id: str):
-        self.ctx, self.search_run_id = ctx, search_run_id
+    def __init__(self, ctx: TrackingContext, search_run_id: str, tags: dict | None = None):
+        self.ctx, self.search_run_id, self.tags = ctx, search_run_id, tags or {}
         self.client = MlflowClient(ctx.tracking_uri)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-runs")
 
@@ -28,7 +28,7 @@ class TrialRunRecorder:
         def create() -> str:
             run = self.client.create_run(self.ctx.experiment_id, run_name=f"trial-{number}", tags={
                 "mlflow.parentRunId": self.search_run_id, "tunaflow.stage": "trial",
-                "tunaflow.study": study, "tunaflow.trial": str(number), **(tags or {})})
+                "tunaflow.study": study, "tunaflow.trial": str(number), **self.tags, **(tags or {})})
             return run.info.run_id
 
         return self.executor.submit(create)
@@ -47,3 +47,23 @@ class TrialRunRecorder:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
+
+
+def fail_trial_runs(ctx: TrackingContext, study: str, numbers: list[int] | None = None) -> int:
+    """Mark the still-RUNNING MLflow runs of these trials (all, without ``numbers``) FAILED.
+
+    A worker killed mid-trial cannot end its own run; whoever fails its trial in the study
+    ends the run too. Returns how many runs were marked.
+    """
+    client = MlflowClient(ctx.tracking_uri)
+    where = f"tags.`tunaflow.study` = '{study}' AND tags.`tunaflow.stage` = 'trial' AND attributes.status = 'RUNNING'"
+    if numbers is not None and len(numbers) == 1:
+        where += f" AND tags.`tunaflow.trial` = '{numbers[0]}'"
+    runs = client.search_runs([ctx.experiment_id], filter_string=where, max_results=1000)
+    marked = 0
+    for run in runs:
+        if numbers is None or int(run.data.tags["tunaflow.trial"]) in numbers:
+            client.set_tag(run.info.run_id, "tunaflow.trial_state", "FAIL")
+            client.set_terminated(run.info.run_id, status="FAILED")
+            marked += 1
+    return marked

@@ -57,7 +57,6 @@ BAD_INPUTS = {
     "dropout of one": (lambda t: tiny_spec_tree(model={"dropout": 1}), "model.dropout: Input should be less than 1"),
     "unreachable storage": (lambda t: tiny_spec_tree(search={"storage": "postgresql://u:hunter2@127.0.0.1:1/x"}),
                             "search.storage: cannot open postgresql://u:***@127.0.0.1:1/x"),
-    "parallel workers": (lambda t: tiny_spec_tree(search={"workers": 2}), "search.workers: parallel workers"),
     "zero drop": (lambda t: tiny_spec_tree(train={"lr_schedule": {"type": "step", "drop": 0}}),
                   "train.lr_schedule.drop: Input should be greater than 0"),
 }
@@ -119,4 +118,22 @@ def test_warm_start_from_a_missing_or_malformed_model_is_bad_input(uri, message,
     path = _write(tmp_path, tiny_spec_tree(search={"warm_start": {"from_model": uri}}))
     assert main(["validate", path]) == 2
     assert f"search.warm_start.from_model: {message}" in capsys.readouterr().err
+    _assert_nothing_written(tunaflow_home)
+
+
+@pytest.mark.parametrize("uri", ["http://u:hunter2@127.0.0.1:1", "postgresql://u:hunter2@127.0.0.1:1/mlflow"])
+@pytest.mark.parametrize("command", ["run", "worker"])
+def test_unreachable_tracking_store_is_bad_input_with_the_password_masked(uri, command, tmp_path, tunaflow_home,
+                                                                         monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    assert main([command, _write(tmp_path, tiny_spec_tree())]) == 2
+    err = capsys.readouterr().err
+    assert f"MLFLOW_TRACKING_URI: cannot reach {uri.replace('hunter2', '***')}" in err
+    assert "Traceback" not in err and "hunter2" not in err and len(err.strip().splitlines()) == 1
+    _assert_nothing_written(tunaflow_home)
+
+
+def test_a_worker_needs_an_existing_study(tmp_path, tunaflow_home, capsys):
+    assert main(["worker", _write(tmp_path, tiny_spec_tree(name="nobody"))]) == 2
+    assert "name: no study 'nobody'" in capsys.readouterr().err
     _assert_nothing_written(tunaflow_home)

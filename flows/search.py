@@ -1,0 +1,60 @@
+"""The search stage's fan-out: the study opened once, N workers on it, then its report.
+
+One worker runs in place. Several run as Prefect tasks in a process pool on this machine
+(a trial must be killable, and torch threads are per process), or on a Dask cluster when
+the spec names a scheduler (``search.cluster``).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures.process import BrokenProcessPool
+
+from prefect import get_run_logger
+
+from components.data import DataSplits
+from components.spec import ExperimentSpec
+from tasks.search import SearchResult, abort_search, close_search, open_search
+from tasks.tracking import TrackingContext
+from tasks.worker import study_worker
+
+
+def worker_runner(spec: ExperimentSpec):
+    """The task runner the workers fan out on."""
+    if spec.search.cluster:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=spec.search.cluster)
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    return ProcessPoolTaskRunner(max_workers=spec.search.workers)
+
+
+def run_workers(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str) -> list:
+    params = {"spec": spec, "splits": splits, "ctx": ctx, "search_run_id": search_run_id}
+    if spec.search.workers == 1 and not spec.search.cluster:
+        return [study_worker(**params, index=0)]
+    for restart in range(spec.search.workers + 1):
+        try:
+            with worker_runner(spec) as runner:
+                futures = [runner.submit(study_worker, parameters={**params, "index": i})
+                           for i in range(spec.search.workers)]
+                return [future.result() for future in futures]
+        except BrokenProcessPool:
+            # one worker process died (killed, out of memory) and the pool ended the others:
+            # a new pool takes over the budget; their trials turn stale and are retried
+            if restart == spec.search.workers:
+                raise
+            get_run_logger().warning("a search worker process died; starting the workers again")
+    return []
+
+
+def search_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> SearchResult:
+    plan = open_search(spec, ctx)
+    try:
+        if plan.remaining:
+            reports = run_workers(spec, splits, ctx, plan.search_run_id)
+            get_run_logger().info(f"{len(reports)} worker(s) finished {sum(r.trials for r in reports)} trial(s)")
+        return close_search(spec, ctx, plan)
+    except BaseException:
+        abort_search(ctx, plan)
+        raise

@@ -1,0 +1,15 @@
+"""A worker started on its own (``tunaflow worker SPEC``): joins a study and works until its budget is spent."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from components.spec import ExperimentSpec
+from tasks.worker import join_study, study_worker
+
+
+@flow(name="study worker", flow_run_name="{spec.name}-worker", validate_parameters=True)
+def study_worker_flow(spec: ExperimentSpec) -> dict:
+    ctx, search_run_id, splits = join_study(spec)
+    report = study_worker(spec, splits, ctx, search_run_id)
+    return {"study": spec.name, "worker": report.worker, "trials": report.trials, "seconds": report.seconds}

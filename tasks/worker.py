@@ -1,0 +1,194 @@
+"""A search worker: takes trials from the shared study until its global budget is spent.
+
+Any number of workers, in processes on this machine, on a Dask cluster or started with
+``tunaflow worker`` elsewhere, run this same loop against one study. Each admission
+(count the budget, ask for a trial) happens under the study's lock; the trial itself runs
+outside it, with Optuna's heartbeat so that a dead worker's trial is failed and retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import optuna
+import torch
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from components.budget import BudgetCount, next_step
+from components.checks import check_experiment
+from components.errors import UserInputError
+from components.secrets import mask_url
+from components.data import DataSplits
+from components.spec import ExperimentSpec
+from components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tasks.objective import FINISHED, TrialObjective, progress_callback
+from tasks.storage import existing_study, open_storage, storage_url
+from tasks.study_lock import study_lock
+from tasks.tracking import TrackingContext, use_context_store, use_tracking_store
+from tasks.trial_runs import TrialRunRecorder, fail_trial_runs
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    worker: str
+    trials: int  # trials this worker finished (complete or pruned)
+    seconds: float
+
+
+def worker_name(index: int | None = None) -> str:
+    """``host-pPID``, and ``-wN`` for the flow's own N-th worker."""
+    return f"{socket.gethostname()}-p{os.getpid()}" + (f"-w{index}" if index is not None else "")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset, cgroup cpusets), not all the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def worker_threads(workers: int) -> int:
+    # workers x threads never exceed the cores: oversubscribed torch threads run an order slower
+    return max(1, usable_cores() // workers)
+
+
+class StaleTrialHandler:
+    """What a surviving worker does for a dead one's trial: retry it once, fail its MLflow run."""
+
+    def __init__(self, ctx: TrackingContext):
+        self.ctx = ctx
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.retry(study, trial)
+        fail_trial_runs(self.ctx, study.study_name, [trial.number])
+        logging.getLogger("tunaflow.worker").warning(
+            f"trial #{trial.number} lost its worker (no heartbeat); failed and queued again")
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+class StaleTrialWatchdog:
+    """Fails other workers' stale trials every heartbeat, from a thread: Optuna does so only
+    when a worker asks for a trial, which a busy worker may not do for a long trial's time."""
+
+    def __init__(self, study: optuna.Study, every: float):
+        self.study, self.every, self.stopped = study, every, threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="stale-trials", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                fail_stale_trials(self.study)
+            except Exception as error:  # a storage hiccup: the next round, or the next admission, retries
+                logging.getLogger("tunaflow.worker").debug(f"stale-trial check failed: {error!r}")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str,
+                  worker: str, first: bool = False, log=None) -> WorkerReport:
+    """Run trials of the spec's study until its budget is spent (or its time or patience runs out).
+
+    ``first`` marks the worker that samples the study's own seeded stream; every other one
+    samples its own, so that workers never propose identical parameters.
+    """
+    optuna.logging.set_verbosity(logging.WARNING)
+    use_context_store(ctx)
+    torch.set_num_threads(worker_threads(spec.search.workers))
+    search, url = spec.search, storage_url(spec)
+    steps = search.validation.folds if search.validation.scheme == "kfold" else spec.train.epochs
+    storage = open_storage(url, heartbeat=search.heartbeat, on_stale=StaleTrialHandler(ctx))
+    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, steps),
+                              sampler=build_sampler(search, spec.seed, None if first else worker))
+    lock = study_lock(url, spec.name)
+    recorder = TrialRunRecorder(ctx, search_run_id, tags={"tunaflow.worker": worker})
+    objective = TrialObjective(spec, splits, recorder)
+    stalled = StopWhenStalled(search.patience) if search.patience else None
+    mine: list[optuna.trial.TrialState] = []
+    log = log or logging.getLogger("tunaflow.worker")
+    callbacks = [progress_callback(search.n_trials, search.multi_objective, log),
+                 lambda _study, trial: mine.append(trial.state)]
+    started = time.monotonic()
+
+    def admitted(trial: optuna.Trial):
+        lock.release()  # the trial is RUNNING in the storage now: others count it
+        trial.set_user_attr("tunaflow.worker", worker)
+        return objective(trial)
+
+    watchdog = StaleTrialWatchdog(study, search.heartbeat)
+    try:
+        while search.timeout is None or time.monotonic() - started < search.timeout:
+            lock.acquire()
+            try:
+                fail_stale_trials(study)
+                step = next_step(BudgetCount.of(t.state.name for t in study.get_trials(deepcopy=False)),
+                                 search.n_trials)
+                if step == "done" or (stalled and stalled.stalled(study)) or _grid_exhausted(study):
+                    break
+                if step == "run":
+                    study.optimize(admitted, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+                    continue
+            finally:
+                lock.release()
+            # the rest of the budget is running elsewhere; a dead worker's trial turns
+            # stale within the grace period, then it is ours to retry
+            time.sleep(min(search.heartbeat, 2.0))
+    finally:
+        watchdog.stop()
+        lock.close()
+        recorder.close()
+    return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)
+
+
+def check_joinable(spec: ExperimentSpec) -> dict:
+    """The study's user attributes, if a worker can join it (bad input otherwise)."""
+    study = existing_study(spec)
+    if study is None:
+        raise UserInputError("name", f"no study {spec.name!r} in {mask_url(storage_url(spec))}; "
+                                     "start it with `tunaflow run`")
+    if not study.user_attrs.get("tunaflow.mlflow_search_run_id"):
+        raise UserInputError("name", f"study {spec.name!r} was not started by a search this version can join; "
+                                     "run `tunaflow run` on it once")
+    return study.user_attrs
+
+
+def _grid_exhausted(study: optuna.Study) -> bool:
+    # a grid smaller than the budget ends the search, as it does under study.optimize
+    sampler = study.sampler
+    return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
+
+
+@task(name="join study", cache_policy=NO_CACHE)
+def join_study(spec: ExperimentSpec) -> tuple[TrackingContext, str, DataSplits]:
+    """What a worker started on its own needs: the study's MLflow run (from the study's
+    lineage attributes) and the spec's data, split as the flow split it."""
+    attrs = check_joinable(spec)
+    ctx = TrackingContext(use_tracking_store(), attrs["tunaflow.mlflow_experiment_id"],
+                          attrs["tunaflow.mlflow_parent_run_id"], str(flow_run.get_id() or ""))
+    return ctx, attrs["tunaflow.mlflow_search_run_id"], check_experiment(spec)
+
+
+@task(name="search worker", cache_policy=NO_CACHE)
+def study_worker(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str,
+                 index: int | None = None) -> WorkerReport:
+    """One worker as a Prefect task: in a process of the pool, on a Dask worker, or in place."""
+    name = worker_name(index)
+    report = work_on_study(spec, splits, ctx, search_run_id, name, first=index == 0, log=get_run_logger())
+    get_run_logger().info(f"worker {name}: {report.trials} trial(s) in {report.seconds:.0f}s")
+    return report
