@@ -16,14 +16,23 @@ def tunaflow_home() -> Path:
     return home
 
 
+def embedded_tracking_uri() -> str:
+    return f"sqlite:///{tunaflow_home() / 'mlflow.db'}"
+
+
 def tracking_uri() -> str:
     """``$MLFLOW_TRACKING_URI``, or the SQLite store under TUNAFLOW_HOME."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{tunaflow_home() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or embedded_tracking_uri()
 
 
-def artifact_root() -> str | None:
-    """Artifacts go under TUNAFLOW_HOME with the embedded store; a server decides its own."""
-    if os.environ.get("MLFLOW_TRACKING_URI"):
+def artifact_root(uri: str) -> str | None:
+    """Artifacts go under TUNAFLOW_HOME with the embedded store; a server decides its own.
+
+    Decided from the URI, not from the environment: ``mlflow.set_tracking_uri`` exports
+    MLFLOW_TRACKING_URI itself, so after the first run the variable no longer says
+    whether the user named a store.
+    """
+    if uri != embedded_tracking_uri():
         return None
     return (tunaflow_home() / "artifacts").as_uri()
 

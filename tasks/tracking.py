@@ -77,7 +77,7 @@ def ensure_experiment(name: str) -> str:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
         return found.experiment_id
-    return client.create_experiment(name, artifact_location=artifact_root())
+    return client.create_experiment(name, artifact_location=artifact_root(mlflow.get_tracking_uri()))
 
 
 def open_parent_run(experiment_name: str, run_name: str, tags: dict[str, str]) -> TrackingContext:
