@@ -22,7 +22,8 @@ demo: venv
 # Fashion-MNIST ships as a Debian package; the examples that read it depend on this rule
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 $(FASHION_MNIST):
-	apt-get install -y dataset-fashion-mnist || sudo apt-get install -y dataset-fashion-mnist
+	# a fresh machine may have no package lists yet: update once, then install
+	apt-get install -y dataset-fashion-mnist || (apt-get update && apt-get install -y dataset-fashion-mnist)
 
 data: $(FASHION_MNIST)
 
