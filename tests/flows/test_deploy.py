@@ -111,7 +111,12 @@ def _wait_for_deployment(name: str, process: subprocess.Popen, log: Path, timeou
 
 def _stop(process: subprocess.Popen, log: Path) -> None:
     process.send_signal(signal.SIGINT)
-    code = process.wait(timeout=60)
+    try:
+        code = process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"tunaflow deploy still running 90 s after SIGINT: {log.read_text()[-3000:]}") from None
     assert code in (0, 130), log.read_text()[-3000:]
     assert "Traceback" not in log.read_text()
 
