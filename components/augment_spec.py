@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from components.spec_section import SpecSection as _Section
 
 
 Probability = Field(default=0.0, ge=0, le=1, description="Probability of applying the operation to an image.")
