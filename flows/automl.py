@@ -6,8 +6,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from components.spec import ExperimentSpec
-from flows.stages import run_summary, train_and_evaluate
-from tasks.learning_curve import learning_curve_stage
+from flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
 from tasks.register import register
 from tasks.run import finish_tracking, start_tracking
 
@@ -23,8 +22,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
     try:
         trained = train_and_evaluate(spec, ctx)
         registered = register(spec, trained.final, trained.best, trained.metrics, trained.splits, ctx)
-        curve = learning_curve_stage(trained.final, trained.splits, ctx) if spec.train.learning_curve.enabled \
-            else None
+        curve = learning_curve_if_asked(spec, trained, ctx)
     except BaseException:
         finish_tracking(ctx, "FAILED")
         raise

@@ -104,21 +104,31 @@ def _more_data(verdict: bool | None) -> str:
         "validation accuracy flat at full size"
 
 
-def _run(args) -> int:
+def _with_prefect_server(prepare):
+    """Start Prefect's temporary server (it boots while the spec is checked), then run the
+    flow call that ``prepare`` returns once the server is ready; stop the server after."""
     from flows.server import start_temporary_server
 
     server = start_temporary_server()
     try:
+        call = prepare()
+        if server is not None:
+            server.wait_ready()
+        return call()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(args) -> int:
+    def prepare():
         overrides = args.overrides + (["train.learning_curve.enabled=false"] if args.no_learning_curve else [])
         spec = _preflight(args.spec, overrides)
         from flows.automl import automl_flow
 
-        if server is not None:
-            server.wait_ready()
-        summary = automl_flow(spec)
-    finally:
-        if server is not None:
-            server.stop()
+        return lambda: automl_flow(spec)
+
+    summary = _with_prefect_server(prepare)
     _print_summary(summary)
     if args.json:
         keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id",
@@ -128,19 +138,13 @@ def _run(args) -> int:
 
 
 def _retrain(args) -> int:
-    from flows.server import start_temporary_server
-
-    server = start_temporary_server()
-    try:
+    def prepare():
         spec = _preflight(args.spec, args.overrides, resumes_study=False)
         from flows.retrain import retrain_flow
 
-        if server is not None:
-            server.wait_ready()
-        summary = retrain_flow(spec)
-    finally:
-        if server is not None:
-            server.stop()
+        return lambda: retrain_flow(spec)
+
+    summary = _with_prefect_server(prepare)
     _print_summary(summary)
     print(f"decision     {summary['decision']}: {summary['reason']}\n"
           f"champion     models:/{summary['registered_model']}/{summary['champion_version']}")
@@ -208,22 +212,15 @@ def _predict(args) -> int:
 
 
 def _worker(args) -> int:
-    from flows.server import start_temporary_server
-
-    server = start_temporary_server()
-    try:
+    def prepare():
         spec = _preflight(args.spec, args.overrides)
         from flows.worker import study_worker_flow
         from tasks.worker import check_joinable
 
         check_joinable(spec)
+        return lambda: study_worker_flow(spec)
 
-        if server is not None:
-            server.wait_ready()
-        report = study_worker_flow(spec)
-    finally:
-        if server is not None:
-            server.stop()
+    report = _with_prefect_server(prepare)
     print(f"worker {report['worker']}: {report['trials']} trial(s) of study {report['study']} "
           f"in {report['seconds']:.0f}s")
     return EXIT_OK

@@ -6,8 +6,7 @@ from prefect import flow
 
 from components.promotion import decide_promotion
 from components.spec import ExperimentSpec
-from flows.stages import run_summary, train_and_evaluate
-from tasks.learning_curve import learning_curve_stage
+from flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
 from tasks.register import register
 from tasks.registry import CHALLENGER
 from tasks.retraining import decision_tags, evaluate_champion, plan_retraining, record_challenge
@@ -36,8 +35,7 @@ def retrain_flow(spec: ExperimentSpec) -> dict:
         registered = register(challenger_spec, trained.final, trained.best, trained.metrics, trained.splits, ctx,
                               alias=alias, extra_tags=decision_tags(plan, decision, champion_metrics))
         record_challenge(plan, decision, registered, trained.metrics, champion_metrics, trained.splits, ctx)
-        curve = learning_curve_stage(trained.final, trained.splits, ctx) if spec.train.learning_curve.enabled \
-            else None
+        curve = learning_curve_if_asked(spec, trained, ctx)
     except BaseException:
         finish_tracking(ctx, "FAILED")
         raise

@@ -14,6 +14,7 @@ from flows.search import search_stage
 from tasks.augment import build_augmentation_stage
 from tasks.data import load_data
 from tasks.evaluate import evaluate
+from tasks.learning_curve import learning_curve_stage
 from tasks.model import build_model_stage
 from tasks.search import SearchResult
 from tasks.space import define_space
@@ -65,3 +66,10 @@ def run_summary(candidate: TrainedCandidate, registered: dict, ctx: TrackingCont
         "prefect_flow_run_id": ctx.flow_run_id,
         "more_data_helps": curve["more_data_helps"] if curve else None,
     }
+
+
+def learning_curve_if_asked(spec: ExperimentSpec, candidate: TrainedCandidate, ctx: TrackingContext) -> dict | None:
+    """After registration: the curve informs the next experiment and never holds back the model."""
+    if not spec.train.learning_curve.enabled:
+        return None
+    return learning_curve_stage(candidate.final, candidate.splits, ctx)
