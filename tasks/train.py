@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from torch import nn
 
@@ -43,10 +43,17 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
     seed = derive_seed(spec.seed, "final")
     # the best trial's augmentation, logged here so retraining can reload what this model saw
     augmentation = spec_augmentation(final_spec, X, splits.n_classes, splits.kind, seed)
+    logger = get_run_logger()
+
+    def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
+        logger.info(f"final training epoch {epoch}/{best.best_epoch}: train_loss {metrics['train_loss']:.4f}"
+                    f"  {metrics['dur']:.1f}s")
+
     with stage_run(ctx, "final_training") as run:
         log_augmentation(augmentation)
         module, fit = train_model(final_spec, X, y, n_classes=splits.n_classes, kind=splits.kind,
-                                  seed=seed, epochs=best.best_epoch, augmentation=augmentation)
+                                  seed=seed, epochs=best.best_epoch, augmentation=augmentation,
+                                  report=progress)
         log_batch(run.info.run_id, metrics=epoch_metrics(fit.history),
                   params={**best.best_params, "epochs": best.best_epoch, "n_samples": len(y)})
         mlflow.log_metrics({"n_params": count_parameters(module), "samples_per_second": fit.samples_per_second})
