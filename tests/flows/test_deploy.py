@@ -93,8 +93,11 @@ def _start_deploy(spec_tree: dict, tmp_path: Path, home: Path) -> tuple[subproce
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(spec_tree))
     log = tmp_path / "deploy.log"
+    # Ctrl-C in a terminal: a test suite started in the background of a non-interactive shell
+    # (CI, nohup) inherits SIGINT ignored, and so would the command without this reset
     process = subprocess.Popen([str(BIN / "tunaflow"), "deploy", str(spec_path), "--cron", "0 4 * * *"],
-                               env=_env(home), stdout=log.open("w"), stderr=subprocess.STDOUT)
+                               env=_env(home), stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return process, log
 
 
