@@ -10,14 +10,9 @@ import sys
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _process_defaults() -> None:
-    """Environment defaults, set before torch or Prefect is imported (a user's value wins)."""
+def _quiet_prefect_defaults() -> None:
     # No network here, and none expected of users' machines: no telemetry attempts.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # OpenMP threads that spin at every parallel region's end starve when other processes
-    # hold the cores: a digits CNN epoch took 18-58 s instead of 0.2-0.4 s on a busy 2-core
-    # machine (bench/REPORT.md). OMP_WAIT_POLICY=ACTIVE in the environment brings spinning back.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -246,7 +241,7 @@ def _schema(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _process_defaults()
+    _quiet_prefect_defaults()
     args = _parser().parse_args(argv)
     from components.errors import UserInputError
 
