@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -18,6 +19,20 @@ def tunaflow_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TUNAFLOW_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return home
+
+
+@contextlib.contextmanager
+def module_home(tmp_path_factory, name: str):
+    """A module fixture's own TUNAFLOW_HOME while the block runs.
+
+    mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and a module fixture runs before
+    the autouse fixture clears what an earlier test left there.
+    """
+    home = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TUNAFLOW_HOME", str(home))
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        yield home
 
 
 def tiny_spec_tree(**sections) -> dict:

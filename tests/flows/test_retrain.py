@@ -19,7 +19,7 @@ from components.spec import build_spec
 from flows.cli import main
 from flows.retrain import retrain_flow
 from tasks.settings import default_storage_url, tracking_uri
-from tests.conftest import tiny_spec_tree
+from tests.conftest import module_home, tiny_spec_tree
 
 NAME = "rt"
 REPO = Path(__file__).resolve().parents[2]
@@ -46,12 +46,7 @@ def _retrain_command(home: Path, spec, *args) -> dict:
 @pytest.fixture(scope="module")
 def retrained(prefect_harness, tmp_path_factory):
     """Three scheduled-style runs in one registry: weak first model, a better one, one held to a margin."""
-    home = tmp_path_factory.mktemp("retrain-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TUNAFLOW_HOME", str(home))
-        # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and a module fixture runs before
-        # the autouse fixture clears what an earlier test left there
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with module_home(tmp_path_factory, "retrain-home") as home:
         # one epoch on a tenth of the data: a champion a real retraining beats by far
         first = retrain_flow(_spec(train={"epochs": 1}, data={"source": "digits", "subsample": 0.1}))
         second = retrain_flow(_spec(train={"epochs": 4}))

@@ -24,7 +24,7 @@ from flows.stages import train_and_evaluate
 from tasks.register import register
 from tasks.run import finish_tracking, start_tracking
 from tasks.settings import tracking_uri
-from tests.conftest import tiny_spec_tree
+from tests.conftest import module_home, tiny_spec_tree
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -48,12 +48,7 @@ def _env(home: Path) -> dict:
 @pytest.fixture(scope="module")
 def registry(prefect_harness, tmp_path_factory):
     """A tabular model (iris, `tab`) and an image model (digits, `img`), each the champion."""
-    home = tmp_path_factory.mktemp("serving-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TUNAFLOW_HOME", str(home))
-        # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and a module fixture runs before
-        # the autouse fixture clears what an earlier test left there
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with module_home(tmp_path_factory, "serving-home") as home:
         automl_flow(_spec("tab", "iris", train={"epochs": 30, "lr": 0.01}))
         automl_flow(_spec("img", "digits"))
     return home
