@@ -43,8 +43,10 @@ def build_sampler(search: SearchSpec, seed: int, worker: str | None = None) -> o
 def _startup_trials(search: SearchSpec) -> int:
     """Random trials before TPE models the space.
 
-    Under hyperband, TPE models each bracket's trials apart (Optuna's design), so a
-    bracket sees about a third of the study: its start-up share shrinks to match.
+    Under hyperband most trials stop after an epoch or three, so random start-up trials
+    are cheap and few are needed: with Optuna's default of 10 in a 30-trial study, TPE +
+    hyperband was little better than random search (bench/REPORT.md). TPE reads every
+    bracket's trials (Optuna's bracket view filters ``get_trials``, TPE reads ``_get_trials``).
     """
     share = 3 if search.pruner == "hyperband" else 1
     return min(10 // share, max(2, search.n_trials // (3 * share)))

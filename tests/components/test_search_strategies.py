@@ -65,6 +65,16 @@ def test_grid_sampler_is_exhaustive():
     assert len(study.trials) == 12 and len(combos) == 12  # grid exhausted, then the study stops
 
 
+def _rising_reports(trial):
+    """20 per-epoch reports rising to the trial's quality, stopped when the pruner says so."""
+    quality = trial.suggest_float("q", 0, 1)
+    for step in range(1, 21):
+        trial.report(quality * step / 20, step)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return quality
+
+
 @pytest.mark.parametrize("pruner,cls", [("none", "NopPruner"), ("median", "MedianPruner"),
                                         ("successive_halving", "SuccessiveHalvingPruner"),
                                         ("hyperband", "HyperbandPruner")])
@@ -73,16 +83,7 @@ def test_pruners_prune_bad_trials_from_reports(pruner, cls):
     built = build_pruner(spec.search, 20)
     assert type(built).__name__ == cls
     study = optuna.create_study(direction="maximize", pruner=built, sampler=optuna.samplers.RandomSampler(seed=0))
-
-    def objective(trial):
-        quality = trial.suggest_float("q", 0, 1)
-        for step in range(1, 21):
-            trial.report(quality * step / 20, step)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return quality
-
-    study.optimize(objective, n_trials=30)
+    study.optimize(_rising_reports, n_trials=30)
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
     assert (pruned == 0) if pruner == "none" else (pruned > 0)
 
@@ -144,7 +145,22 @@ def test_sigmoid_output_for_two_classes():
 
 
 def test_tpe_under_hyperband_starts_modelling_sooner():
-    # hyperband splits TPE's history by bracket, so each bracket's start-up must be shorter
+    # hyperband makes random start-up trials cheap; few of them are needed (bench/REPORT.md)
     plain = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "median"})).search, 0)
     banded = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"})).search, 0)
     assert banded._n_startup_trials < plain._n_startup_trials
+
+
+def test_tpe_under_hyperband_models_every_brackets_trials():
+    # strategy._startup_trials counts on it: Optuna hands the sampler a bracket's view of
+    # the study, yet TPE's history is the whole study
+    spec = build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"}))
+    pruner = build_pruner(spec.search, 20)
+    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(_rising_reports, n_trials=30)
+    newest = study.ask()
+    views = {pruner._get_bracket_id(study, t) for t in study.trials}
+    assert len(views) > 1  # the trials really are spread over several brackets
+    bracket_view = optuna.pruners._filter_study(study, study._storage.get_trial(newest._trial_id))
+    assert len(bracket_view.get_trials(deepcopy=False)) < 31  # the pruner's view: one bracket
+    assert len(bracket_view._get_trials(deepcopy=False, states=None)) == 31  # TPE's view: all of them
