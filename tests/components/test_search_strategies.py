@@ -88,6 +88,17 @@ def test_pruners_prune_bad_trials_from_reports(pruner, cls):
     assert (pruned == 0) if pruner == "none" else (pruned > 0)
 
 
+@pytest.mark.parametrize("pruner", ["median", "hyperband"])
+def test_no_trial_is_judged_on_its_first_epochs(pruner):
+    # early accuracy favours fast starters; the first quarter of the epochs goes unjudged
+    spec = build_spec(tiny_spec_tree(search={"pruner": pruner}))
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(spec.search, 20),
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(_rising_reports, n_trials=30)
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and min(len(t.intermediate_values) for t in pruned) == 5
+
+
 def test_stop_when_stalled():
     study = optuna.create_study(direction="maximize")
     values = iter([1.0, 2.0, 3.0] + [0.0] * 50)
