@@ -155,13 +155,12 @@ def epochs_to_target(space: str = "wide", seeds=(0, 1, 2), trials: int = 50) -> 
     return summary
 
 
-def sampler_storage_time(trials: int = 200) -> dict:
+def _sampler_storage_seconds(trials: int) -> list[float]:
     """Seconds of sampling and storage per trial (the objective itself is instant)."""
     spec = _spec("narrow", "tpe", "median", 0, trials)
-    folder = tempfile.mkdtemp()
     from tasks.storage import open_storage
 
-    study = optuna.create_study(storage=open_storage(f"sqlite:///{folder}/bench.db"), study_name="timing",
+    study = optuna.create_study(storage=open_storage(f"sqlite:///{tempfile.mkdtemp()}/bench.db"), study_name="timing",
                                 direction="maximize", sampler=build_sampler(spec.search, 0),
                                 pruner=build_pruner(spec.search, 20))
     seconds = []
@@ -174,10 +173,19 @@ def sampler_storage_time(trials: int = 200) -> dict:
             trial.should_prune()
         study.tell(trial, 0.5 + params["model.dropout"])
         seconds.append(time.perf_counter() - start)
-    early, late = statistics.median(seconds[:20]), statistics.median(seconds[179:200])
-    print(f"  sampler+storage per trial: trials 1-20 {early * 1000:.1f} ms, trials 180-200 {late * 1000:.1f} ms, "
-          f"ratio {late / early:.2f}", flush=True)
-    return {"trials_1_20_ms": early * 1000, "trials_180_200_ms": late * 1000, "ratio": late / early}
+    return seconds
+
+
+def sampler_storage_time(trials: int = 200, repeats: int = 3) -> dict:
+    """Trials 180-200 against trials 1-20: the median of each window, then the median over studies."""
+    runs = []
+    for _ in range(repeats):
+        seconds = _sampler_storage_seconds(trials)
+        early, late = statistics.median(seconds[:20]), statistics.median(seconds[179:200])
+        runs.append({"trials_1_20_ms": early * 1000, "trials_180_200_ms": late * 1000, "ratio": late / early})
+        print(f"  sampler+storage per trial: trials 1-20 {early * 1000:.1f} ms, trials 180-200 {late * 1000:.1f} ms, "
+              f"ratio {late / early:.2f}", flush=True)
+    return {"runs": runs, "ratio": statistics.median(r["ratio"] for r in runs)}
 
 
 def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool = True) -> dict:
@@ -197,8 +205,10 @@ if __name__ == "__main__":
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--space", choices=sorted(SPACES), action="append")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--timing-only", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    outcome = run(args.seeds, tuple(args.space or SPACES), args.trials, not args.no_timing)
+    spaces = () if args.timing_only else tuple(args.space or SPACES)
+    outcome = run(args.seeds, spaces, args.trials, not args.no_timing)
     if args.out:
         args.out.write_text(json.dumps(outcome, indent=2))
