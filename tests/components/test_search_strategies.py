@@ -170,8 +170,8 @@ def test_tpe_under_hyperband_models_every_brackets_trials():
     study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(_rising_reports, n_trials=30)
     newest = study.ask()
-    views = {pruner._get_bracket_id(study, t) for t in study.trials}
-    assert len(views) > 1  # the trials really are spread over several brackets
+    brackets = {pruner._get_bracket_id(study, t) for t in study.trials}
+    assert len(brackets) > 1  # the trials really are spread over several brackets
     bracket_view = optuna.pruners._filter_study(study, study._storage.get_trial(newest._trial_id))
     assert len(bracket_view.get_trials(deepcopy=False)) < 31  # the pruner's view: one bracket
     assert len(bracket_view._get_trials(deepcopy=False, states=None)) == 31  # TPE's view: all of them
