@@ -19,7 +19,7 @@ from tasks.objective import FINISHED
 from tasks.storage import open_storage, storage_url
 from tasks.study_report import log_study_plots, study_markdown
 from tasks.tracking import TrackingContext
-from tasks.trial_runs import fail_trial_runs
+from tasks.trial_runs import end_trial_runs
 from tasks.warm_start import enqueue_warm_start
 
 
@@ -107,8 +107,10 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
     names = [o.metric for o in spec.search.objective_specs]
     study = optuna.load_study(study_name=spec.name, storage=open_storage(storage_url(spec)))
     trials = study.get_trials(deepcopy=False)
-    # a worker that died after the last admission left its trial's run RUNNING
-    fail_trial_runs(ctx, spec.name, [t.number for t in trials if t.state == optuna.trial.TrialState.FAIL])
+    # a worker that died mid-trial, or after telling the study but before its run was
+    # written, left that trial's run RUNNING
+    ended = {t.number: t.state.name for t in trials if t.state != optuna.trial.TrialState.RUNNING}
+    end_trial_runs(ctx, spec.name, ended)
     mlflow.set_tracking_uri(ctx.tracking_uri)
     with mlflow.start_run(run_id=plan.search_run_id):
         chosen = choose_trial(study, spec)

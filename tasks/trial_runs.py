@@ -49,21 +49,32 @@ class TrialRunRecorder:
         self.executor.shutdown(wait=True)
 
 
-def fail_trial_runs(ctx: TrackingContext, study: str, numbers: list[int] | None = None) -> int:
-    """Mark the still-RUNNING MLflow runs of these trials (all, without ``numbers``) FAILED.
+def end_trial_runs(ctx: TrackingContext, study: str, states: dict[int, str]) -> int:
+    """End the still-RUNNING MLflow runs of trials the study has already ended.
 
-    A worker killed mid-trial cannot end its own run; whoever fails its trial in the study
-    ends the run too. Returns how many runs were marked.
+    ``states`` maps trial numbers to their Optuna state names. A worker killed mid-trial
+    cannot end its own run: whoever fails its trial in the study ends the run, FAILED. A
+    process killed after telling the study but before its background writer ended the run
+    leaves a finished trial whose run says RUNNING: it ends KILLED, the trial's state tagged.
+    Returns how many runs were ended.
     """
+    if not states:
+        return 0
     client = MlflowClient(ctx.tracking_uri)
     where = f"tags.`tunaflow.study` = '{study}' AND tags.`tunaflow.stage` = 'trial' AND attributes.status = 'RUNNING'"
-    if numbers is not None and len(numbers) == 1:
-        where += f" AND tags.`tunaflow.trial` = '{numbers[0]}'"
-    runs = client.search_runs([ctx.experiment_id], filter_string=where, max_results=1000)
-    marked = 0
-    for run in runs:
-        if numbers is None or int(run.data.tags["tunaflow.trial"]) in numbers:
-            client.set_tag(run.info.run_id, "tunaflow.trial_state", "FAIL")
-            client.set_terminated(run.info.run_id, status="FAILED")
-            marked += 1
-    return marked
+    if len(states) == 1:
+        where += f" AND tags.`tunaflow.trial` = '{next(iter(states))}'"
+    ended = 0
+    for run in client.search_runs([ctx.experiment_id], filter_string=where, max_results=1000):
+        state = states.get(int(run.data.tags["tunaflow.trial"]))
+        if state is None:
+            continue
+        client.set_tag(run.info.run_id, "tunaflow.trial_state", state)
+        client.set_terminated(run.info.run_id, status="FAILED" if state == "FAIL" else "KILLED")
+        ended += 1
+    return ended
+
+
+def fail_trial_runs(ctx: TrackingContext, study: str, numbers: list[int]) -> int:
+    """Mark the still-RUNNING MLflow runs of these failed trials FAILED."""
+    return end_trial_runs(ctx, study, {number: "FAIL" for number in numbers})

@@ -53,10 +53,15 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 def trials(name: str, url: str) -> list[optuna.trial.FrozenTrial]:
     if url.startswith("sqlite:///") and not _sqlite_has_study(Path(url.removeprefix("sqlite:///")), name):
         return []  # not created yet: opening it with Optuna would race the flow creating its schema
+    # one engine per read, closed after it: tests poll every 50 ms, and an engine left to the
+    # garbage collector held its PostgreSQL connection until the server refused new clients
+    storage = optuna.storages.RDBStorage(url)
     try:
-        return optuna.load_study(study_name=name, storage=url).get_trials()
+        return optuna.load_study(study_name=name, storage=storage).get_trials()
     except KeyError:
         return []
+    finally:
+        storage.engine.dispose()
 
 
 def storage_url_for(backend: str, home: Path, request) -> str:

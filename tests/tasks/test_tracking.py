@@ -1,4 +1,4 @@
-"""Where the embedded MLflow store puts artifacts."""
+"""Where the embedded MLflow store puts artifacts; trial runs a killed process left RUNNING."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from tasks.tracking import ensure_experiment, use_tracking_store
+from tasks.tracking import TrackingContext, ensure_experiment, use_tracking_store
+from tasks.trial_runs import end_trial_runs
 
 
 def test_embedded_store_keeps_artifacts_under_tunaflow_home(tunaflow_home, tmp_path, monkeypatch):
@@ -17,3 +18,20 @@ def test_embedded_store_keeps_artifacts_under_tunaflow_home(tunaflow_home, tmp_p
         location = MlflowClient().get_experiment(experiment_id).artifact_location
         assert location.startswith((tunaflow_home / "artifacts").as_uri()), location
     assert not (Path(tmp_path) / "mlruns").exists()
+
+
+def test_trial_runs_left_running_are_ended_with_their_trials_state(tunaflow_home):
+    uri = use_tracking_store()
+    experiment = ensure_experiment("orphans")
+    client = MlflowClient(uri)
+    runs = {number: client.create_run(experiment, tags={"tunaflow.study": "orphans", "tunaflow.stage": "trial",
+                                                         "tunaflow.trial": str(number)}).info.run_id
+            for number in range(3)}
+    # trial 0 finished in the study before its process died, trial 1 failed, trial 2 still runs
+    ctx = TrackingContext(uri, experiment, parent_run_id="")
+    assert end_trial_runs(ctx, "orphans", {0: "COMPLETE", 1: "FAIL"}) == 2
+    ended = {number: client.get_run(run_id) for number, run_id in runs.items()}
+    assert ended[0].info.status == "KILLED" and ended[0].data.tags["tunaflow.trial_state"] == "COMPLETE"
+    assert ended[1].info.status == "FAILED" and ended[1].data.tags["tunaflow.trial_state"] == "FAIL"
+    assert ended[2].info.status == "RUNNING"
+    assert end_trial_runs(ctx, "orphans", {0: "COMPLETE"}) == 0  # ended once
