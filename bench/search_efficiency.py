@@ -122,8 +122,9 @@ def _mean_epochs_to(curves, target: float) -> int | None:
 def epochs_to_target(space: str = "wide", seeds=(0, 1, 2), trials: int = 50) -> dict:
     rows, random_curves, tpe_curves = [], [], []
     for seed in seeds:
-        splits = check_experiment(_spec(space, "random", "none", seed, trials))
-        random_curve = _study_curve(_spec(space, "random", "none", seed, trials), splits)
+        random_spec = _spec(space, "random", "none", seed, trials)
+        splits = check_experiment(random_spec)
+        random_curve = _study_curve(random_spec, splits)
         tpe_curve = _study_curve(_spec(space, "tpe", "hyperband", seed, trials), splits)
         random_curves.append(random_curve)
         tpe_curves.append(tpe_curve)

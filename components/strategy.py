@@ -48,8 +48,9 @@ def _startup_trials(search: SearchSpec) -> int:
     hyperband was little better than random search (bench/REPORT.md). TPE reads every
     bracket's trials (Optuna's bracket view filters ``get_trials``, TPE reads ``_get_trials``).
     """
-    share = 3 if search.pruner == "hyperband" else 1
-    return min(10 // share, max(2, search.n_trials // (3 * share)))
+    if search.pruner == "hyperband":
+        return min(3, max(2, search.n_trials // 9))
+    return min(10, max(2, search.n_trials // 3))
 
 
 def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:
