@@ -42,8 +42,9 @@ from components.spec import OPTIMIZERS, build_spec  # noqa: E402
 from components.strategy import build_pruner, build_sampler  # noqa: E402
 
 # digits is cheap but saturated: most configurations score within a few validation images
-# of the best, so random search's best is mostly its luckiest draw (bench/REPORT.md);
-# on the MNIST 5k subset the configuration matters more than the draw
+# of the best, so random search's best is mostly its luckiest draw. The MNIST 5k subset
+# has 2.8x the validation images and configurations that differ more; its ratio came out
+# no better (bench/REPORT.md)
 PROBLEMS = {
     "digits": {"source": "digits", "subsample": 0.5},  # 583 training, 270 validation images
     "mnist": {"source": "mnist", "subsample": 0.5},  # 1,620 training, 750 validation images
