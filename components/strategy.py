@@ -56,15 +56,16 @@ def _startup_trials(search: SearchSpec) -> int:
 def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:
     """Pruners read per-epoch reports (per-fold under k-fold validation).
 
-    Median and hyperband judge no trial before a quarter of its epochs: first-epoch
-    accuracy favours fast starters over the configurations that end best, and hyperband
-    from epoch 1 found a worse best than random search with the same trials (bench/REPORT.md).
+    Median, successive halving and hyperband judge no trial before a quarter of its
+    epochs: first-epoch accuracy favours fast starters over the configurations that end
+    best, and hyperband from epoch 1 found a worse best than random search with the same
+    trials (bench/REPORT.md; successive halving is hyperband's most aggressive bracket).
     """
     first_judged = max(1, max_steps // 4)
     if search.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=first_judged)
     if search.pruner == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=first_judged, reduction_factor=3)
     if search.pruner == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=first_judged, max_resource=max_steps, reduction_factor=3)
     return optuna.pruners.NopPruner()

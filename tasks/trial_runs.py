@@ -74,7 +74,3 @@ def end_trial_runs(ctx: TrackingContext, study: str, states: dict[int, str]) -> 
         ended += 1
     return ended
 
-
-def fail_trial_runs(ctx: TrackingContext, study: str, numbers: list[int]) -> int:
-    """Mark the still-RUNNING MLflow runs of these failed trials FAILED."""
-    return end_trial_runs(ctx, study, {number: "FAIL" for number in numbers})

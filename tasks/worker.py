@@ -33,7 +33,7 @@ from tasks.objective import FINISHED, TrialObjective, progress_callback
 from tasks.storage import existing_study, open_storage, storage_url
 from tasks.study_lock import study_lock
 from tasks.tracking import TrackingContext, use_context_store, use_tracking_store
-from tasks.trial_runs import TrialRunRecorder, fail_trial_runs
+from tasks.trial_runs import TrialRunRecorder, end_trial_runs
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class StaleTrialHandler:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self.retry(study, trial)
-        fail_trial_runs(self.ctx, study.study_name, [trial.number])
+        end_trial_runs(self.ctx, study.study_name, {trial.number: "FAIL"})
         logging.getLogger("tunaflow.worker").warning(
             f"trial #{trial.number} lost its worker (no heartbeat); failed and queued again")
 

@@ -88,7 +88,7 @@ def test_pruners_prune_bad_trials_from_reports(pruner, cls):
     assert (pruned == 0) if pruner == "none" else (pruned > 0)
 
 
-@pytest.mark.parametrize("pruner", ["median", "hyperband"])
+@pytest.mark.parametrize("pruner", ["median", "successive_halving", "hyperband"])
 def test_no_trial_is_judged_on_its_first_epochs(pruner):
     # early accuracy favours fast starters; the first quarter of the epochs goes unjudged
     spec = build_spec(tiny_spec_tree(search={"pruner": pruner}))
