@@ -2,8 +2,9 @@
 
 1. Epochs to a target: TPE with hyperband pruning against random search without
    pruning, the same trial budget, several seeds, on three problems (digits, the MNIST
-   5k subset, a Fashion-MNIST share with 6,000 validation images) and in two search spaces (a narrow one whose ranges are already good, and
-   the wide one a practitioner writes before knowing them). Training epochs are counted
+   5k subset, a Fashion-MNIST share with 6,000 validation images) and in two search
+   spaces (a narrow one whose ranges are already good, and the wide one a practitioner
+   writes before knowing them). Training epochs are counted
    (pruned trials count the epochs they ran).
    Two readings of "epochs to reach random search's best validation accuracy":
    - per seed: random search's best after its trials is the target; the epochs each
