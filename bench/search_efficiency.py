@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -144,17 +143,32 @@ def _seed_curves(problem: str, space: str, seed: int, trials: int) -> tuple[list
     return _study_curve(random_spec, splits), _study_curve(_spec(problem, space, "tpe", "hyperband", seed, trials), splits)
 
 
+# TPE's start-up under hyperband (components/strategy.py) is the one setting that depends
+# on the budget, and it is the same for every budget from here on
+FIRST_READABLE_BUDGET = 27
+
+
+def check_budgets(budgets, trials: int) -> None:
+    """ValueError unless every budget can be read from studies of ``trials`` trials."""
+    bad = [b for b in budgets if not FIRST_READABLE_BUDGET <= b <= trials]
+    if bad:
+        raise ValueError(f"budget {bad[0]}: each budget must be from {FIRST_READABLE_BUDGET} to the trials "
+                         f"run ({trials})")
+
+
+def _seed_row(seed: int, random_curve: list, tpe_curve: list) -> dict:
+    """One seed's per-seed reading: epochs each side needed to reach random search's final best."""
+    target = random_curve[-1][1]
+    random_epochs, tpe_epochs = _epochs_to(random_curve, target), _epochs_to(tpe_curve, target)
+    return {"seed": seed, "target": target, "random_epochs": random_epochs, "tpe_hyperband_epochs": tpe_epochs,
+            "ratio": tpe_epochs / random_epochs if tpe_epochs else None, "tpe_best": tpe_curve[-1][1],
+            "tpe_total_epochs": tpe_curve[-1][0], "random_total_epochs": random_curve[-1][0]}
+
+
 def _reading(random_curves: list, tpe_curves: list, seeds, trials: int) -> dict:
     """Both readings of the goal over the first ``trials`` trials of every study."""
     random_curves, tpe_curves = [c[:trials] for c in random_curves], [c[:trials] for c in tpe_curves]
-    rows = []
-    for seed, random_curve, tpe_curve in zip(seeds, random_curves, tpe_curves):
-        target = random_curve[-1][1]
-        random_epochs, tpe_epochs = _epochs_to(random_curve, target), _epochs_to(tpe_curve, target)
-        rows.append({"seed": seed, "target": target, "random_epochs": random_epochs,
-                     "tpe_hyperband_epochs": tpe_epochs, "ratio": tpe_epochs / random_epochs if tpe_epochs else None,
-                     "tpe_best": tpe_curve[-1][1], "tpe_total_epochs": tpe_curve[-1][0],
-                     "random_total_epochs": random_curve[-1][0]})
+    rows = [_seed_row(*seed_curves) for seed_curves in zip(seeds, random_curves, tpe_curves)]
     ratios = [r["ratio"] if r["ratio"] is not None else float("inf") for r in rows]
     mean_target = statistics.mean(c[-1][1] for c in random_curves)
     mean_random, mean_tpe = _mean_epochs_to(random_curves, mean_target), _mean_epochs_to(tpe_curves, mean_target)
@@ -175,8 +189,9 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
 
     ``budgets`` are smaller trial budgets read from the same studies: the first n trials of
     a study are those of an n-trial study, since neither sampler nor pruner looks at the
-    budget once it is 27 or more (TPE's start-up under hyperband).
+    budget from ``FIRST_READABLE_BUDGET`` on.
     """
+    check_budgets(budgets, trials)
     random_curves, tpe_curves = [], []
     label = f"{problem} {space}"
     with ProcessPoolExecutor(jobs) as pool:
@@ -184,13 +199,13 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
         for seed, (random_curve, tpe_curve) in zip(seeds, outcomes):
             random_curves.append(random_curve)
             tpe_curves.append(tpe_curve)
-            target = random_curve[-1][1]
-            print(f"  {label} seed {seed}: target {target:.4f}; random reached it after "
-                  f"{_epochs_to(random_curve, target)} epochs, TPE+hyperband after {_epochs_to(tpe_curve, target)} "
-                  f"(its best {tpe_curve[-1][1]:.4f}, {tpe_curve[-1][0]} epochs in all vs {random_curve[-1][0]})",
+            row = _seed_row(seed, random_curve, tpe_curve)
+            print(f"  {label} seed {seed}: target {row['target']:.4f}; random reached it after "
+                  f"{row['random_epochs']} epochs, TPE+hyperband after {row['tpe_hyperband_epochs']} (its best "
+                  f"{row['tpe_best']:.4f}, {row['tpe_total_epochs']} epochs in all vs {row['random_total_epochs']})",
                   flush=True)
     readings = {}
-    for n in sorted({trials, *(b for b in budgets if 27 <= b < trials)}):
+    for n in sorted({trials, *budgets}):
         r = readings[n] = _reading(random_curves, tpe_curves, seeds, n)
         ratio = f"{r['mean_epoch_ratio']:.2f}" if r["mean_epoch_ratio"] else "not reached"
         print(f"  {label}, {n} trials: per seed, median ratio {r['median_epoch_ratio']:.2f} (reached on "
@@ -261,12 +276,15 @@ def sampler_storage_time(trials: int = 200, repeats: int = 3) -> dict:
 
 
 def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool = True,
-        problems=("digits",), first_seed: int = 0, jobs: int = os.cpu_count() or 1, budgets=()) -> dict:
+        problems=("digits",), first_seed: int = 0, jobs: int | None = None, budgets=()) -> dict:
     """``repeats`` seeds for each problem and space (`make bench` passes 3 on digits; the report uses 40).
 
     MNIST costs about ten times digits' epoch time and Fashion-MNIST more still, so they
     run on request (``--problem mnist``, ``--problem fashion``).
     """
+    from tasks.worker import usable_cores
+
+    jobs = jobs or usable_cores()  # cores this process may run on (taskset), as search workers count them
     optuna.logging.set_verbosity(logging.WARNING)
     torch.set_num_threads(1)  # the sampler timing runs here; the seeds' studies in their own processes
     seeds = tuple(range(first_seed, first_seed + repeats))
@@ -287,14 +305,18 @@ if __name__ == "__main__":
     parser.add_argument("--problem", choices=sorted(PROBLEMS), action="append")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--timing-only", action="store_true")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="seeds run at once (one per core)")
+    parser.add_argument("--jobs", type=int, help="seeds run at once (default: one per usable core)")
     parser.add_argument("--budget", type=int, action="append", default=[],
-                        help="also read the first N trials of each study (N >= 27), e.g. --trials 100 --budget 50")
+                        help=f"also read the first N trials of each study (N >= {FIRST_READABLE_BUDGET}), e.g. --trials 100 --budget 50")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--plot", type=Path, help="a PNG of the mean best-so-far curves")
     args = parser.parse_args()
-    if any(not 27 <= b <= args.trials for b in args.budget):
-        parser.error(f"--budget: each N must be from 27 to --trials ({args.trials})")
+    if args.seeds < 1 or args.trials < 1 or (args.jobs is not None and args.jobs < 1):
+        parser.error("--seeds, --trials and --jobs must be at least 1")
+    try:
+        check_budgets(args.budget, args.trials)
+    except ValueError as error:
+        parser.error(f"--{error}")
     spaces = () if args.timing_only else tuple(args.space or SPACES)
     outcome = run(args.seeds, spaces, args.trials, not args.no_timing, tuple(args.problem or ("digits",)),
                   args.first_seed, args.jobs, args.budget)
