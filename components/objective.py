@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,7 +15,7 @@ from components.data import DataSplits
 from components.models import count_parameters
 from components.seeding import derive_seed
 from components.spec import ExperimentSpec
-from components.trainer import train_model
+from components.trainer import train_model, train_steps
 from components.training import kept_epoch
 
 
@@ -49,34 +50,57 @@ def inference_latency_ms(module: torch.nn.Module, X: np.ndarray, repeats: int = 
     return statistics.median(timings)
 
 
-def _fit_once(spec, X, y, valid, n_classes, kind, seed, report):
-    module, fit = train_model(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, report=report)
+def _kept_score(fit, spec: ExperimentSpec) -> tuple[int, dict[str, float]]:
+    """The epoch whose weights a fit keeps and that epoch's validation metrics."""
     epoch = kept_epoch(fit.history, spec.train, validated=True)
     row = fit.history[epoch - 1]
-    return module, fit, epoch, {"valid_acc": row["valid_acc"], "valid_loss": row["valid_loss"]}
+    return epoch, {"valid_acc": row["valid_acc"], "valid_loss": row["valid_loss"]}
+
+
+def _fit_once(spec, X, y, valid, n_classes, kind, seed, report):
+    module, fit = train_model(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, report=report)
+    return module, fit, *_kept_score(fit, spec)
 
 
 def _kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
-    """Stratified k-fold on train+validation; ``report`` sees the running mean after each fold."""
+    """Stratified k-fold on train+validation, the folds trained in turns, one epoch each.
+
+    After every epoch ``report`` sees the mean over the folds of that epoch's validation
+    metrics (a fold that early stopping ended counts its kept epoch's), so pruners judge
+    k-fold trials per epoch, as holdout ones. Each fold trains as it would alone.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
     folds = StratifiedKFold(spec.search.validation.folds, shuffle=True, random_state=derive_seed(seed, "folds"))
-    scores, epochs, history, seconds, rate = [], [], [], 0.0, []
-    metric = spec.search.objective_specs[0].metric
-    for k, (train, val) in enumerate(folds.split(X, y), start=1):
-        module, fit, epoch, score = _fit_once(spec, X[train], y[train], (X[val], y[val]), splits.n_classes,
-                                              splits.kind, derive_seed(seed, "fold", k), None)
-        scores.append(score)
-        epochs.append(epoch)
-        seconds += fit.seconds
-        rate.append(fit.samples_per_second)
-        history.append({"epoch": k, **{f"fold_{name}": value for name, value in score.items()}})
-        if report and metric in score:
-            report(k, {metric: statistics.mean(s[metric] for s in scores)})
+    runs = [train_steps(spec, X[train], y[train], n_classes=splits.n_classes, kind=splits.kind,
+                        seed=derive_seed(seed, "fold", k), valid=(X[val], y[val]))
+            for k, (train, val) in enumerate(folds.split(X, y), start=1)]
+    latest: list[dict] = [{} for _ in runs]
+    finished: dict[int, tuple] = {}
+    with ExitStack() as stack:
+        for run in runs:
+            stack.enter_context(closing(run))
+        while len(finished) < len(runs):
+            epoch = None
+            for k, run in enumerate(runs):
+                if k in finished:
+                    continue
+                try:
+                    epoch, latest[k] = next(run)
+                except StopIteration as done:
+                    module, fit = done.value
+                    finished[k] = (module, fit, *_kept_score(fit, spec))
+                    latest[k] = finished[k][3]
+            if report and epoch is not None:
+                report(epoch, {name: statistics.mean(m[name] for m in latest) for name in ("valid_acc", "valid_loss")})
+    modules, fits, epochs, scores = zip(*(finished[k] for k in range(len(runs))))
+    history = [{"epoch": k, **{f"fold_{name}": value for name, value in score.items()}}
+               for k, score in enumerate(scores, start=1)]
     mean = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
-    return module, mean, int(statistics.median(epochs)), history, seconds, statistics.mean(rate)
+    return (modules[-1], mean, int(statistics.median(epochs)), history, sum(fit.seconds for fit in fits),
+            statistics.mean(fit.samples_per_second for fit in fits))
 
 
 def evaluate_config(
@@ -89,8 +113,8 @@ def evaluate_config(
     """Train ``spec``'s network and return its objective values (``search.objectives``).
 
     Validation metrics are those of the weights the fit keeps. ``report(step, metrics)``
-    sees every epoch (holdout) or the running mean after every fold (k-fold), and may
-    raise to stop the trial (a pruner).
+    sees every epoch (under k-fold, the mean over the folds), and may raise to stop the
+    trial (a pruner).
     """
     if spec.search.validation.scheme == "kfold":
         module, metrics, epoch, history, seconds, rate = _kfold(spec, splits, seed, report)

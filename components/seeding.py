@@ -20,3 +20,20 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def random_state() -> tuple:
+    """The global random states (Python, NumPy, torch) that training draws from."""
+    import torch
+
+    return random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+
+
+def set_random_state(state: tuple) -> None:
+    """Restore what ``random_state`` returned."""
+    import torch
+
+    python, numpy, torch_state = state
+    random.setstate(python)
+    np.random.set_state(numpy)
+    torch.random.set_rng_state(torch_state)

@@ -54,7 +54,7 @@ def _startup_trials(search: SearchSpec) -> int:
 
 
 def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:
-    """Pruners read per-epoch reports (per-fold under k-fold validation).
+    """Pruners read per-epoch reports (under k-fold, the mean over the folds trained in turns).
 
     Median, successive halving and hyperband judge no trial before a quarter of its
     epochs: first-epoch accuracy favours fast starters over the configurations that end

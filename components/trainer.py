@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Generator
 
 import numpy as np
 from torch import nn
@@ -11,7 +11,7 @@ from components.augment import Augmentation, build_augmentation
 from components.models import build_module, input_statistics
 from components.seeding import derive_seed, seed_everything
 from components.spec import ExperimentSpec
-from components.training import EpochReport, FitResult, build_classifier, fit_classifier
+from components.training import FitResult, build_classifier, drain, fit_epochs
 
 
 def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int) -> nn.Module:
@@ -29,6 +29,36 @@ def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind:
                               n_classes=n_classes, feature_std=std)
 
 
+def train_steps(
+    spec: ExperimentSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_classes: int,
+    kind: str,
+    seed: int,
+    valid: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int | None = None,
+    augmentation: Augmentation | None = None,
+) -> Generator[tuple[int, dict], None, tuple[nn.Module, FitResult]]:
+    """``train_model`` one epoch at a time: yields (epoch, metrics) after each, returns (module, fit).
+
+    Nothing is built before the first ``next``; the fit keeps its own random state across
+    pauses (``fit_epochs``), so several of these can be advanced in turns.
+    """
+    module = prepare_module(spec, X, n_classes, kind, seed)
+    if augmentation is None:
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed)
+    net = build_classifier(module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
+                           epochs=epochs, augmentation=augmentation)
+    try:
+        result = yield from fit_epochs(net, X, y)
+    finally:
+        if augmentation is not None:
+            augmentation.close()
+    return net.module_, result
+
+
 def train_model(
     spec: ExperimentSpec,
     X: np.ndarray,
@@ -44,19 +74,9 @@ def train_model(
 ) -> tuple[nn.Module, FitResult]:
     """Fit the spec's network on (X, y); with ``valid``, early stopping may apply.
 
+    ``report(epoch, metrics)`` sees every epoch and may raise to stop the fit (a pruner).
     The augmentation is the spec's unless one is given (a pipeline reloaded from a run).
     """
-    module = prepare_module(spec, X, n_classes, kind, seed)
-    if augmentation is None:
-        augmentation = spec_augmentation(spec, X, n_classes, kind, seed)
-    callbacks = [("report", EpochReport(report))] if report else []
-    net = build_classifier(
-        module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
-        epochs=epochs, augmentation=augmentation, callbacks=callbacks,
-    )
-    try:
-        result = fit_classifier(net, X, y)
-    finally:
-        if augmentation is not None:
-            augmentation.close()
-    return net.module_, result
+    steps = train_steps(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, epochs=epochs,
+                        augmentation=augmentation)
+    return drain(steps, (lambda step: report(*step)) if report else None)

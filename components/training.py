@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Generator
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from skorch.utils import TeeGenerator
 
 from components.models import weight_layers
 from components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
+from components.seeding import random_state, set_random_state
 from components.spec import TrainSpec, per_layer
 
 _OPTIMIZERS = {
@@ -61,17 +63,12 @@ class TensorBatchLoader:
             yield Xb, yb
 
 
-class EpochReport(Callback):
-    """Hands each epoch's scalar metrics to ``report(epoch, metrics)``; it may raise to stop."""
+_REPORTED = ("train_loss", "valid_loss", "valid_acc", "dur", "lr")
 
-    def __init__(self, report: Callable[[int, dict], None]):
-        self.report = report
 
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        metrics = {k: float(v) for k, v in row.items()
-                   if k in ("train_loss", "valid_loss", "valid_acc", "dur", "lr")}
-        self.report(int(row["epoch"]), metrics)
+def epoch_metrics(row) -> dict[str, float]:
+    """The scalar metrics of one skorch history row that a report sees."""
+    return {k: float(v) for k, v in row.items() if k in _REPORTED}
 
 
 @dataclass
@@ -255,15 +252,61 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
     )
 
 
-def fit_classifier(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> FitResult:
-    """Fit ``net`` on tensors; its per-epoch history and throughput come back."""
-    start = time.perf_counter()
-    net.fit(torch.as_tensor(X), torch.as_tensor(y))
-    seconds = time.perf_counter() - start
-    keys = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
+def fit_epochs(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> Generator[tuple[int, dict], None, FitResult]:
+    """Fit ``net`` one epoch at a time: yields (epoch, metrics) after each, returns the FitResult.
+
+    It runs skorch's fit (initialize, ``on_train_begin``, the epochs, ``on_train_end``)
+    with a pause after every epoch; early stopping ends it after the epoch that stops.
+    Other fits may run during a pause: this fit keeps its own global random state
+    (dropout draws from it) from one epoch to the next, so fits run in turns train
+    exactly as they would one after another. Closing the generator mid-fit skips
+    ``on_train_end``.
+    """
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    if not net.warm_start or not net.initialized_:
+        net.initialize()
+    net.notify("on_train_begin", X=X, y=y)
+    seconds, state = 0.0, None
+    for _ in range(net.max_epochs):
+        start = time.perf_counter()
+        if state is not None:
+            set_random_state(state)
+        try:
+            net.fit_loop(X, y, epochs=1)
+            stopped = False
+        except KeyboardInterrupt:  # skorch's early stopping (or Ctrl-C, as in skorch's own fit)
+            stopped = True
+        state = random_state()
+        seconds += time.perf_counter() - start
+        yield int(net.history[-1]["epoch"]), epoch_metrics(net.history[-1])
+        if stopped:
+            break
+    net.notify("on_train_end", X=X, y=y)
+    keys = ("epoch", *_REPORTED)
     history = [{k: float(row[k]) for k in keys if k in row} for row in net.history]
     return FitResult(history=history, seconds=seconds,
                      samples_per_second=len(X) * len(history) / max(seconds, 1e-9))
+
+
+def fit_classifier(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> FitResult:
+    """Fit ``net`` on tensors; its per-epoch history and throughput come back."""
+    return drain(fit_epochs(net, X, y))
+
+
+def drain(steps: Generator, each: Callable | None = None):
+    """Run a generator to its end, handing each item it yields to ``each``; its return value.
+
+    If ``each`` raises, the generator is closed (its ``finally`` blocks run) and the error
+    propagates.
+    """
+    with closing(steps):
+        while True:
+            try:
+                item = next(steps)
+            except StopIteration as done:
+                return done.value
+            if each is not None:
+                each(item)
 
 
 def kept_epoch(history: list[dict], train: TrainSpec, validated: bool) -> int:

@@ -52,7 +52,7 @@ class TrialObjective:
         try:
             outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
             if self.spec.search.validation.scheme == "kfold":
-                history = outcome.history
+                history += outcome.history  # each fold's kept score (fold_valid_acc, ...) at step k
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("metrics", outcome.metrics)
             state = "COMPLETE"

@@ -49,13 +49,12 @@ class SearchPlan:
 
 
 def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run_id: str = "") -> optuna.Study:
-    steps = spec.search.validation.folds if spec.search.validation.scheme == "kfold" else spec.train.epochs
     study = optuna.create_study(
         storage=storage,
         study_name=spec.name,
         directions=spec.search.directions,
         sampler=build_sampler(spec.search, spec.seed),
-        pruner=build_pruner(spec.search, steps),
+        pruner=build_pruner(spec.search, spec.train.epochs),
         load_if_exists=True,
     )
     if "tunaflow.spec_digest" not in study.user_attrs:

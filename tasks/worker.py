@@ -112,9 +112,8 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     use_context_store(ctx)
     torch.set_num_threads(worker_threads(spec.search.workers))
     search, url = spec.search, storage_url(spec)
-    steps = search.validation.folds if search.validation.scheme == "kfold" else spec.train.epochs
     storage = open_storage(url, heartbeat=search.heartbeat, on_stale=StaleTrialHandler(ctx))
-    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, steps),
+    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, spec.train.epochs),
                               sampler=build_sampler(search, spec.seed, None if first else worker))
     lock = study_lock(url, spec.name)
     recorder = TrialRunRecorder(ctx, search_run_id, tags={"tunaflow.worker": worker})

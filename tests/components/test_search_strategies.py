@@ -5,15 +5,18 @@ import math
 import numpy as np
 import optuna
 import pytest
+from sklearn.model_selection import StratifiedKFold
 
 from components.checks import check_experiment
 from components.errors import SpecError
 from components.models import build_module
 from components.objective import evaluate_config
+from components.seeding import derive_seed
 from components.selection import select_trial
 from components.space import suggest_params
 from components.spec import MLPSpec, SAMPLERS, build_spec
 from components.strategy import StopWhenStalled, build_pruner, build_sampler
+from components.trainer import train_model
 from tests.conftest import tiny_spec_tree
 
 SPACE = {
@@ -121,14 +124,57 @@ def test_several_objectives_are_measured(tmp_path):
     assert outcome.values[1] == outcome.n_params and outcome.values[2] > 0
 
 
-def test_kfold_validation_averages_the_folds():
-    spec = build_spec(tiny_spec_tree(search={"validation": {"scheme": "kfold", "folds": 3}}))
-    splits = check_experiment(spec)
+KFOLD = {"validation": {"scheme": "kfold", "folds": 3}}
+
+
+def test_kfold_reports_the_mean_over_the_folds_every_epoch():
+    spec = build_spec(tiny_spec_tree(search=KFOLD, train={"epochs": 4, "early_stopping": {"enabled": False}}))
     reports = []
-    outcome = evaluate_config(spec, splits, seed=0, report=lambda step, m: reports.append((step, m["valid_acc"])))
+    outcome = evaluate_config(spec, check_experiment(spec), seed=0,
+                              report=lambda step, m: reports.append((step, m["valid_acc"])))
     folds = [row["fold_valid_acc"] for row in outcome.history]
     assert len(folds) == 3 and outcome.value == pytest.approx(np.mean(folds))
-    assert [s for s, _ in reports] == [1, 2, 3] and reports[-1][1] == pytest.approx(outcome.value)
+    # per epoch, as under holdout, so pruners judge k-fold trials by epochs
+    assert [s for s, _ in reports] == [1, 2, 3, 4] and reports[-1][1] == pytest.approx(outcome.value)
+
+
+def test_kfold_folds_trained_in_turns_train_as_each_would_alone():
+    # dropout draws from the global random state: each fold keeps its own across turns
+    spec = build_spec(tiny_spec_tree(search=KFOLD, model={"dropout": 0.3},
+                                     train={"epochs": 3, "early_stopping": {"enabled": False}}))
+    splits = check_experiment(spec)
+    outcome = evaluate_config(spec, splits, seed=5, report=lambda step, m: None)
+    X, y = np.concatenate([splits.X_train, splits.X_val]), np.concatenate([splits.y_train, splits.y_val])
+    folds = StratifiedKFold(3, shuffle=True, random_state=derive_seed(5, "folds")).split(X, y)
+    alone = [train_model(spec, X[train], y[train], n_classes=splits.n_classes, kind=splits.kind,
+                         seed=derive_seed(5, "fold", k), valid=(X[val], y[val]))[1].history[-1]
+             for k, (train, val) in enumerate(folds, start=1)]
+    assert [row["fold_valid_loss"] for row in outcome.history] == [row["valid_loss"] for row in alone]
+
+
+def test_kfold_pruning_stops_every_fold_at_that_epoch():
+    spec = build_spec(tiny_spec_tree(search=KFOLD, train={"epochs": 6, "early_stopping": {"enabled": False}}))
+    steps = []
+
+    def report(step, metrics):
+        steps.append(step)
+        if step == 2:
+            raise optuna.TrialPruned()
+
+    with pytest.raises(optuna.TrialPruned):
+        evaluate_config(spec, check_experiment(spec), seed=0, report=report)
+    assert steps == [1, 2]
+
+
+def test_kfold_with_early_stopping_reports_until_the_last_fold_stops():
+    spec = build_spec(tiny_spec_tree(search=KFOLD, train={
+        "epochs": 40, "lr": 0.05, "early_stopping": {"patience": 2, "monitor": "valid_loss"}}))
+    reports = []
+    outcome = evaluate_config(spec, check_experiment(spec), seed=0, report=lambda step, m: reports.append(step))
+    # folds stop on their own; the trial reports each epoch until the last one stops, and
+    # scores each fold by the epoch it kept (patience: two past it)
+    assert reports == list(range(1, len(reports) + 1)) and outcome.best_epoch + 2 <= len(reports) < 40
+    assert outcome.value == pytest.approx(np.mean([row["fold_valid_acc"] for row in outcome.history]))
 
 
 @pytest.mark.parametrize("search,message", [

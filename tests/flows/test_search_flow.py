@@ -69,3 +69,21 @@ def test_the_study_can_live_in_postgresql(prefect_harness, postgres_url):
     study = optuna.load_study(study_name="in-postgres", storage=postgres_url)
     assert len(study.trials) == 2
     assert study.user_attrs["tunaflow.mlflow_parent_run_id"] == summary["mlflow_run_id"]
+
+
+def test_kfold_trials_report_per_epoch_to_the_pruner_and_log_each_fold(prefect_harness):
+    spec = build_spec(tiny_spec_tree(name="kfold-hb", search={
+        "n_trials": 4, "pruner": "hyperband", "space": SPACE, "validation": {"scheme": "kfold", "folds": 3}},
+        train={"epochs": 4, "early_stopping": {"enabled": False}, "learning_curve": {"enabled": False}}))
+    summary = automl_flow(spec)
+    study = optuna.load_study(study_name="kfold-hb", storage=default_storage_url())
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    # the pruner saw the fold mean after every epoch, not one report per fold
+    assert complete and all(sorted(t.intermediate_values) == [1, 2, 3, 4] for t in complete)
+    assert complete[0].intermediate_values[4] == pytest.approx(complete[0].value)
+    client = MlflowClient(tracking_uri())
+    trial_run = client.search_runs([client.get_run(summary["mlflow_run_id"]).info.experiment_id],
+                                   filter_string=f"tags.`tunaflow.study` = 'kfold-hb' AND tags.`tunaflow.trial` = "
+                                                 f"'{complete[0].number}'")[0]
+    assert [m.step for m in client.get_metric_history(trial_run.info.run_id, "valid_acc")] == [1, 2, 3, 4]
+    assert len(client.get_metric_history(trial_run.info.run_id, "fold_valid_acc")) == 3
