@@ -78,13 +78,14 @@ SPACES = {
 }
 
 
-def _spec(problem: str, space: str, sampler: str, pruner: str, seed: int, trials: int, folds: int = 0):
+def _spec(problem: str, space: str, sampler: str, pruner: str, seed: int, trials: int, folds: int = 0,
+          epochs: int = 20):
     """``folds`` > 0: a k-fold objective (the folds train in turns; hyperband judges their mean per epoch)."""
     validation = {"scheme": "kfold", "folds": folds} if folds else {"scheme": "holdout"}
     return build_spec({
         "name": f"eff-{problem}-{space}-{seed}", "seed": seed, "data": PROBLEMS[problem],
         "model": {"family": "mlp", "layers": 1, "units": [64]},
-        "train": {"epochs": 20, "batch_size": 64, "early_stopping": {"enabled": False}},
+        "train": {"epochs": epochs, "batch_size": 64, "early_stopping": {"enabled": False}},
         "search": {"sampler": sampler, "pruner": pruner, "n_trials": trials, "space": SPACES[space],
                    "validation": validation},
     })
@@ -138,14 +139,15 @@ def _mean_epochs_to(curves, target: float) -> int | None:
     return next((e for e in marks if statistics.mean(_best_at(c, e) for c in curves) >= target - 1e-12), None)
 
 
-def _seed_curves(problem: str, space: str, seed: int, trials: int, folds: int = 0) -> tuple[list, list]:
+def _seed_curves(problem: str, space: str, seed: int, trials: int, folds: int = 0,
+                 epochs: int = 20) -> tuple[list, list]:
     """Random search's and TPE + hyperband's curves on one seed (its own split, samplers and trial seeds)."""
     torch.set_num_threads(1)  # one trial at a time on one core: epochs, not seconds, are the figure
     optuna.logging.set_verbosity(logging.WARNING)
-    random_spec = _spec(problem, space, "random", "none", seed, trials, folds)
+    random_spec = _spec(problem, space, "random", "none", seed, trials, folds, epochs)
     splits = check_experiment(random_spec)
     return (_study_curve(random_spec, splits),
-            _study_curve(_spec(problem, space, "tpe", "hyperband", seed, trials, folds), splits))
+            _study_curve(_spec(problem, space, "tpe", "hyperband", seed, trials, folds, epochs), splits))
 
 
 # TPE's start-up under hyperband (components/strategy.py) is the one setting that depends
@@ -189,7 +191,7 @@ def _reading(random_curves: list, tpe_curves: list, seeds, trials: int) -> dict:
 
 
 def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 2), trials: int = 50,
-                     jobs: int = 1, budgets=(), folds: int = 0) -> dict:
+                     jobs: int = 1, budgets=(), folds: int = 0, epochs: int = 20) -> dict:
     """``jobs`` seeds at once, each in its own process with one torch thread (as many as cores).
 
     ``budgets`` are smaller trial budgets read from the same studies: the first n trials of
@@ -198,9 +200,9 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
     """
     check_budgets(budgets, trials)
     random_curves, tpe_curves = [], []
-    label = f"{problem} {space}" + (f" {folds}-fold" if folds else "")
+    label = f"{problem} {space}" + (f" {folds}-fold" if folds else "") + (f" {epochs} epochs" if epochs != 20 else "")
     with ProcessPoolExecutor(jobs) as pool:
-        outcomes = pool.map(_seed_curves, *zip(*[(problem, space, seed, trials, folds) for seed in seeds]))
+        outcomes = pool.map(_seed_curves, *zip(*[(problem, space, seed, trials, folds, epochs) for seed in seeds]))
         for seed, (random_curve, tpe_curve) in zip(seeds, outcomes):
             random_curves.append(random_curve)
             tpe_curves.append(tpe_curve)
@@ -217,7 +219,7 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
               f"{r['seeds_reached']} of {len(seeds)}); mean over seeds: target {r['mean_target']:.4f}, random "
               f"{r['mean_random_epochs']} epochs, TPE+hyperband {r['mean_tpe_hyperband_epochs']} (ratio {ratio})",
               flush=True)
-    return {"problem": problem, "space": space, "folds": folds, **readings[trials], "budgets": readings,
+    return {"problem": problem, "space": space, "folds": folds, "epochs": epochs, **readings[trials], "budgets": readings,
             "curves": {"random": random_curves, "tpe_hyperband": tpe_curves}}
 
 
@@ -281,7 +283,8 @@ def sampler_storage_time(trials: int = 200, repeats: int = 3) -> dict:
 
 
 def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool = True,
-        problems=("digits",), first_seed: int = 0, jobs: int | None = None, budgets=(), folds: int = 0) -> dict:
+        problems=("digits",), first_seed: int = 0, jobs: int | None = None, budgets=(), folds: int = 0,
+        epochs: int = 20) -> dict:
     """``repeats`` seeds for each problem and space (`make bench` passes 3 on digits; the report uses 40).
 
     MNIST costs about ten times digits' epoch time and Fashion-MNIST more still, so they
@@ -294,8 +297,9 @@ def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool =
     torch.set_num_threads(1)  # the sampler timing runs here; the seeds' studies in their own processes
     seeds = tuple(range(first_seed, first_seed + repeats))
     result = {"benchmark": "search_efficiency",
-              "epochs_to_target": {f"{problem}-{space}" + (f"-{folds}fold" if folds else ""):
-                                   epochs_to_target(problem, space, seeds, trials, jobs, budgets, folds)
+              "epochs_to_target": {f"{problem}-{space}" + (f"-{folds}fold" if folds else "")
+                                   + (f"-{epochs}epochs" if epochs != 20 else ""):
+                                   epochs_to_target(problem, space, seeds, trials, jobs, budgets, folds, epochs)
                                    for problem in problems for space in spaces}}
     if timing:
         result["sampler_storage_time"] = sampler_storage_time()
@@ -316,11 +320,14 @@ if __name__ == "__main__":
                         help=f"also read the first N trials of each study (N >= {FIRST_READABLE_BUDGET}), e.g. --trials 100 --budget 50")
     parser.add_argument("--folds", type=int, default=0,
                         help="score trials by k-fold cross-validation with this many folds (default: holdout)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs a trial trains (default 20)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--plot", type=Path, help="a PNG of the mean best-so-far curves")
     args = parser.parse_args()
     if args.seeds < 1 or args.trials < 1 or (args.jobs is not None and args.jobs < 1):
         parser.error("--seeds, --trials and --jobs must be at least 1")
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
     if args.folds == 1 or args.folds < 0:
         parser.error("--folds must be at least 2 (or 0 for a holdout split)")
     try:
@@ -329,7 +336,7 @@ if __name__ == "__main__":
         parser.error(f"--{error}")
     spaces = () if args.timing_only else tuple(args.space or SPACES)
     outcome = run(args.seeds, spaces, args.trials, not args.no_timing, tuple(args.problem or ("digits",)),
-                  args.first_seed, args.jobs, args.budget, args.folds)
+                  args.first_seed, args.jobs, args.budget, args.folds, args.epochs)
     if args.out:
         args.out.write_text(json.dumps(outcome, indent=2))
     if args.plot and outcome["epochs_to_target"]:

@@ -53,15 +53,21 @@ def _startup_trials(search: SearchSpec) -> int:
     return min(10, max(2, search.n_trials // 3))
 
 
+# the epoch of the first pruning decision, for trials of 20 epochs or more
+FIRST_RUNG = 5
+
+
 def build_pruner(search: SearchSpec, max_steps: int) -> optuna.pruners.BasePruner:
     """Pruners read per-epoch reports (under k-fold, the mean over the folds trained in turns).
 
-    Median, successive halving and hyperband judge no trial before a quarter of its
-    epochs: first-epoch accuracy favours fast starters over the configurations that end
-    best, and hyperband from epoch 1 found a worse best than random search with the same
-    trials (bench/REPORT.md; successive halving is hyperband's most aggressive bracket).
+    Median, successive halving and hyperband judge no trial before its fifth epoch (a
+    quarter of its epochs when it has fewer than 20): first-epoch accuracy favours fast
+    starters over the configurations that end best, and hyperband from epoch 1 found a
+    worse best than random search with the same trials (bench/REPORT.md; successive
+    halving is hyperband's most aggressive bracket). The first rung stays at five epochs
+    however long trials train, so longer trials give hyperband more rungs and brackets.
     """
-    first_judged = max(1, max_steps // 4)
+    first_judged = max(1, min(FIRST_RUNG, max_steps // 4))
     if search.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=first_judged)
     if search.pruner == "successive_halving":

@@ -68,14 +68,17 @@ def test_grid_sampler_is_exhaustive():
     assert len(study.trials) == 12 and len(combos) == 12  # grid exhausted, then the study stops
 
 
-def _rising_reports(trial):
-    """20 per-epoch reports rising to the trial's quality, stopped when the pruner says so."""
-    quality = trial.suggest_float("q", 0, 1)
-    for step in range(1, 21):
-        trial.report(quality * step / 20, step)
-        if trial.should_prune():
-            raise optuna.TrialPruned()
-    return quality
+def _rising(epochs: int = 20):
+    def objective(trial):
+        """Per-epoch reports rising to the trial's quality, stopped when the pruner says so."""
+        quality = trial.suggest_float("q", 0, 1)
+        for step in range(1, epochs + 1):
+            trial.report(quality * step / epochs, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return quality
+
+    return objective
 
 
 @pytest.mark.parametrize("pruner,cls", [("none", "NopPruner"), ("median", "MedianPruner"),
@@ -86,20 +89,22 @@ def test_pruners_prune_bad_trials_from_reports(pruner, cls):
     built = build_pruner(spec.search, 20)
     assert type(built).__name__ == cls
     study = optuna.create_study(direction="maximize", pruner=built, sampler=optuna.samplers.RandomSampler(seed=0))
-    study.optimize(_rising_reports, n_trials=30)
+    study.optimize(_rising(), n_trials=30)
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
     assert (pruned == 0) if pruner == "none" else (pruned > 0)
 
 
 @pytest.mark.parametrize("pruner", ["median", "successive_halving", "hyperband"])
-def test_no_trial_is_judged_on_its_first_epochs(pruner):
-    # early accuracy favours fast starters; the first quarter of the epochs goes unjudged
+@pytest.mark.parametrize("epochs,first", [(8, 2), (20, 5), (60, 5)])
+def test_no_trial_is_judged_on_its_first_epochs(pruner, epochs, first):
+    # early accuracy favours fast starters: nothing is judged before epoch 5 (a quarter of
+    # shorter trials), and longer trials are judged from epoch 5 as well
     spec = build_spec(tiny_spec_tree(search={"pruner": pruner}))
-    study = optuna.create_study(direction="maximize", pruner=build_pruner(spec.search, 20),
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(spec.search, epochs),
                                 sampler=optuna.samplers.RandomSampler(seed=0))
-    study.optimize(_rising_reports, n_trials=30)
+    study.optimize(_rising(epochs), n_trials=30)
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
-    assert pruned and min(len(t.intermediate_values) for t in pruned) == 5
+    assert pruned and min(len(t.intermediate_values) for t in pruned) == first
 
 
 def test_stop_when_stalled():
@@ -214,7 +219,7 @@ def test_tpe_under_hyperband_models_every_brackets_trials():
     spec = build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"}))
     pruner = build_pruner(spec.search, 20)
     study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
-    study.optimize(_rising_reports, n_trials=30)
+    study.optimize(_rising(), n_trials=30)
     newest = study.ask()
     brackets = {pruner._get_bracket_id(study, t) for t in study.trials}
     assert len(brackets) > 1  # the trials really are spread over several brackets
