@@ -219,8 +219,8 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
               f"{r['seeds_reached']} of {len(seeds)}); mean over seeds: target {r['mean_target']:.4f}, random "
               f"{r['mean_random_epochs']} epochs, TPE+hyperband {r['mean_tpe_hyperband_epochs']} (ratio {ratio})",
               flush=True)
-    return {"problem": problem, "space": space, "folds": folds, "epochs": epochs, **readings[trials], "budgets": readings,
-            "curves": {"random": random_curves, "tpe_hyperband": tpe_curves}}
+    return {"problem": problem, "space": space, "folds": folds, "epochs": epochs, **readings[trials],
+            "budgets": readings, "curves": {"random": random_curves, "tpe_hyperband": tpe_curves}}
 
 
 def plot_mean_curves(results: dict, path: Path) -> None:
