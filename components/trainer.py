@@ -59,24 +59,11 @@ def train_steps(
     return net.module_, result
 
 
-def train_model(
-    spec: ExperimentSpec,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    n_classes: int,
-    kind: str,
-    seed: int,
-    valid: tuple[np.ndarray, np.ndarray] | None = None,
-    epochs: int | None = None,
-    report: Callable[[int, dict], None] | None = None,
-    augmentation: Augmentation | None = None,
-) -> tuple[nn.Module, FitResult]:
-    """Fit the spec's network on (X, y); with ``valid``, early stopping may apply.
+def train_model(spec: ExperimentSpec, X: np.ndarray, y: np.ndarray, *,
+                report: Callable[[int, dict], None] | None = None, **options) -> tuple[nn.Module, FitResult]:
+    """Fit the spec's network on (X, y); ``options`` are ``train_steps``'s (``valid``: early stopping may apply).
 
     ``report(epoch, metrics)`` sees every epoch and may raise to stop the fit (a pruner).
     The augmentation is the spec's unless one is given (a pipeline reloaded from a run).
     """
-    steps = train_steps(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, epochs=epochs,
-                        augmentation=augmentation)
-    return drain(steps, (lambda step: report(*step)) if report else None)
+    return drain(train_steps(spec, X, y, **options), (lambda step: report(*step)) if report else None)
