@@ -36,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.checks import check_experiment  # noqa: E402
+from components.errors import SpecError  # noqa: E402
 from components.model_spec import ACTIVATIONS  # noqa: E402
 from components.objective import evaluate_config  # noqa: E402
 from components.seeding import derive_seed  # noqa: E402
@@ -89,6 +90,12 @@ def _spec(problem: str, space: str, sampler: str, pruner: str, seed: int, trials
         "search": {"sampler": sampler, "pruner": pruner, "n_trials": trials, "space": SPACES[space],
                    "validation": validation},
     })
+
+
+def setting_name(problem: str, space: str, folds: int = 0, epochs: int = 20) -> str:
+    """``digits-narrow``, with ``-3fold`` and ``-40epochs`` where they differ from the defaults."""
+    return "-".join([problem, space, *([f"{folds}fold"] if folds else []),
+                     *([f"{epochs}epochs"] if epochs != 20 else [])])
 
 
 def _study_curve(spec, splits) -> list[tuple[int, float]]:
@@ -200,7 +207,7 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
     """
     check_budgets(budgets, trials)
     random_curves, tpe_curves = [], []
-    label = f"{problem} {space}" + (f" {folds}-fold" if folds else "") + (f" {epochs} epochs" if epochs != 20 else "")
+    label = setting_name(problem, space, folds, epochs)
     with ProcessPoolExecutor(jobs) as pool:
         outcomes = pool.map(_seed_curves, *zip(*[(problem, space, seed, trials, folds, epochs) for seed in seeds]))
         for seed, (random_curve, tpe_curve) in zip(seeds, outcomes):
@@ -297,10 +304,10 @@ def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool =
     torch.set_num_threads(1)  # the sampler timing runs here; the seeds' studies in their own processes
     seeds = tuple(range(first_seed, first_seed + repeats))
     result = {"benchmark": "search_efficiency",
-              "epochs_to_target": {f"{problem}-{space}" + (f"-{folds}fold" if folds else "")
-                                   + (f"-{epochs}epochs" if epochs != 20 else ""):
-                                   epochs_to_target(problem, space, seeds, trials, jobs, budgets, folds, epochs)
-                                   for problem in problems for space in spaces}}
+              "epochs_to_target": {
+                  setting_name(problem, space, folds, epochs):
+                      epochs_to_target(problem, space, seeds, trials, jobs, budgets, folds, epochs)
+                  for problem in problems for space in spaces}}
     if timing:
         result["sampler_storage_time"] = sampler_storage_time()
     return result
@@ -326,12 +333,13 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.seeds < 1 or args.trials < 1 or (args.jobs is not None and args.jobs < 1):
         parser.error("--seeds, --trials and --jobs must be at least 1")
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    if args.folds == 1 or args.folds < 0:
-        parser.error("--folds must be at least 2 (or 0 for a holdout split)")
     try:
         check_budgets(args.budget, args.trials)
+        # --folds and --epochs out of range: the spec's own message
+        for problem in args.problem or ("digits",):
+            _spec(problem, "narrow", "tpe", "hyperband", 0, args.trials, args.folds, args.epochs)
+    except SpecError as error:
+        parser.error(str(error).replace("\n", "; "))
     except ValueError as error:
         parser.error(f"--{error}")
     spaces = () if args.timing_only else tuple(args.space or SPACES)

@@ -91,8 +91,8 @@ def _kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
                     epoch, latest[k] = next(run)
                 except StopIteration as done:
                     module, fit = done.value
-                    finished[k] = (module, fit, *_kept_score(fit, spec))
-                    latest[k] = finished[k][3]
+                    kept, latest[k] = _kept_score(fit, spec)
+                    finished[k] = (module, fit, kept, latest[k])
             if report and epoch is not None:
                 report(epoch, {name: statistics.mean(m[name] for m in latest) for name in ("valid_acc", "valid_loss")})
     modules, fits, epochs, scores = zip(*(finished[k] for k in range(len(runs))))
