@@ -16,7 +16,9 @@
    Goal: TPE + hyperband needs at most one third of random search's epochs.
    Each reading comes with the range it takes over 2,000 draws of the seeds with
    replacement (95 % of draws), and ``--merge`` reads the result files of runs on other
-   seeds as one run, so a figure can be made as precise as the seeds run allow.
+   seeds as one run, so a figure can be made as precise as the seeds run allow. The
+   mean-curve ratio is also split in two: the trials each side needs to reach the target
+   (mean best by trial) and the epochs TPE + hyperband spends per trial.
 2. Sampler plus storage time per trial, trials 180-200 against trials 1-20, on the
    embedded SQLite storage with a cheap objective (goal: at most 2x).
 """
@@ -161,6 +163,17 @@ def _mean_epochs_to(curves, target: float) -> int | None:
     return _first_mark(marks, _best_matrix(curves, marks).mean(axis=0), target)
 
 
+def _mean_trials_to(curves, target: float) -> int | None:
+    """The first trial count at which the mean over seeds of the best so far reaches ``target``.
+
+    With the epochs each side spends per trial this splits the epoch ratio in two: how many
+    of random search's trials TPE needs, and what a trial costs under hyperband.
+    """
+    mean_best = np.array([[best for _, best in curve] for curve in curves]).mean(axis=0)
+    reached = np.flatnonzero(mean_best >= target - 1e-12)
+    return int(reached[0]) + 1 if reached.size else None
+
+
 def _bootstrap(random_curves: list, tpe_curves: list, per_seed: list[float], draws: int = 2000) -> dict:
     """Both readings recomputed on seeds drawn with replacement: how far the seeds' luck moves them.
 
@@ -235,6 +248,8 @@ def _reading(random_curves: list, tpe_curves: list, seeds, trials: int) -> dict:
         "seeds_reached": sum(r["ratio"] is not None for r in rows), "median_epoch_ratio": statistics.median(ratios),
         "mean_target": mean_target, "mean_random_epochs": mean_random, "mean_tpe_hyperband_epochs": mean_tpe,
         "mean_epoch_ratio": mean_tpe / mean_random if mean_tpe else None,
+        "mean_random_trials": _mean_trials_to(random_curves, mean_target),
+        "mean_tpe_hyperband_trials": _mean_trials_to(tpe_curves, mean_target),
         "mean_tpe_final_best": statistics.mean(c[-1][1] for c in tpe_curves),
         "mean_epochs_spent": {"random": statistics.mean(c[-1][0] for c in random_curves),
                               "tpe_hyperband": statistics.mean(c[-1][0] for c in tpe_curves)},
@@ -279,10 +294,13 @@ def summarize(setting: dict, seeds: list, random_curves: list, tpe_curves: list,
     for n in sorted({trials, *budgets}):
         r = readings[n] = _reading(random_curves, tpe_curves, seeds, n)
         ratio = f"{r['mean_epoch_ratio']:.2f}" if r["mean_epoch_ratio"] else "not reached"
+        spent = r["mean_epochs_spent"]
         print(f"  {label}, {n} trials, {len(seeds)} seeds: per seed, median ratio {r['median_epoch_ratio']:.2f} "
               f"({_interval(r['bootstrap'], 'per_seed_median')}; reached on {r['seeds_reached']}); mean over "
               f"seeds: target {r['mean_target']:.4f}, random {r['mean_random_epochs']} epochs, TPE+hyperband "
-              f"{r['mean_tpe_hyperband_epochs']} (ratio {ratio}; {_interval(r['bootstrap'], 'mean_over_seeds')})",
+              f"{r['mean_tpe_hyperband_epochs']} (ratio {ratio}; {_interval(r['bootstrap'], 'mean_over_seeds')}); "
+              f"by trials: random {r['mean_random_trials']}, TPE+hyperband {r['mean_tpe_hyperband_trials']}, "
+              f"which spends {spent['tpe_hyperband'] / spent['random']:.2f} of random search's epochs per trial",
               flush=True)
     return {**setting, **readings[trials], "budgets": readings,
             "curves": {"random": random_curves, "tpe_hyperband": tpe_curves}}
