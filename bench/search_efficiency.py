@@ -327,6 +327,8 @@ def merge(paths: list[Path]) -> dict:
             merged["tpe_hyperband"] += result["curves"]["tpe_hyperband"]
             budgets = {int(n) for n in result["budgets"]}
             merged["budgets"] = budgets if merged["budgets"] is None else merged["budgets"] & budgets
+            if not merged["budgets"]:
+                raise ValueError(f"{path}: no trial budget of {name} was read in every file")
     return {name: summarize(m["setting"], m["seeds"], m["random"], m["tpe_hyperband"], max(m["budgets"]),
                             m["budgets"] - {max(m["budgets"])})
             for name, m in settings.items()}
