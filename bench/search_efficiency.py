@@ -174,11 +174,12 @@ def _mean_trials_to(curves, target: float) -> int | None:
     return int(reached[0]) + 1 if reached.size else None
 
 
-def _bootstrap(random_curves: list, tpe_curves: list, per_seed: list[float], draws: int = 2000) -> dict:
+def _bootstrap_ratios(random_curves: list, tpe_curves: list, per_seed: list[float],
+                      draws: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Both readings recomputed on seeds drawn with replacement: how far the seeds' luck moves them.
 
-    Returns the 2.5th, 50th and 97.5th percentiles of each ratio (a draw whose mean curve
-    never reaches the target counts as infinite) and the share of draws at or under a third.
+    Returns the mean-curve ratio and the per-seed median of every draw (a draw whose mean
+    curve never reaches the target counts as infinite).
     """
     rng = np.random.default_rng(0)
     random_marks, tpe_marks = _marks(random_curves), _marks(tpe_curves)
@@ -194,11 +195,17 @@ def _bootstrap(random_curves: list, tpe_curves: list, per_seed: list[float], dra
         tpe_epochs = _first_mark(tpe_marks, weights @ tpe_best, target)
         mean_ratios.append(tpe_epochs / random_epochs if tpe_epochs else np.inf)
         median_ratios.append(np.median(per_seed[drawn]))
+    return np.array(mean_ratios), np.array(median_ratios)
+
+
+def _bootstrap(random_curves: list, tpe_curves: list, per_seed: list[float], draws: int = 2000) -> dict:
+    """The 2.5th, 50th and 97.5th percentiles of each reading over the draws, and the share at or under a third."""
+    mean_ratios, median_ratios = _bootstrap_ratios(random_curves, tpe_curves, per_seed, draws)
 
     def summary(ratios):
         low, mid, high = np.percentile(ratios, [2.5, 50, 97.5], method="inverted_cdf")  # no interpolation with inf
         return {"interval_95": [float(low), float(high)], "median": float(mid),
-                "share_at_most_a_third": float(np.mean(np.array(ratios) <= 1 / 3))}
+                "share_at_most_a_third": float(np.mean(ratios <= 1 / 3))}
 
     return {"draws": draws, "mean_over_seeds": summary(mean_ratios), "per_seed_median": summary(median_ratios)}
 
@@ -335,15 +342,18 @@ def merge(paths: list[Path]) -> dict:
 
 
 def plot_mean_curves(results: dict, path: Path) -> None:
-    """One panel per setting: the mean over seeds of each side's best so far against epochs spent."""
+    """A column per setting: the mean over seeds of each side's best so far against epochs spent,
+    and under it how the mean-curve ratio spreads over draws of the seeds."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 4), squeeze=False)
-    for ax, (name, result) in zip(axes[0], results.items()):
-        curves, target = result["curves"], result["mean_target"]
+    fig, axes = plt.subplots(2, len(results), figsize=(5.5 * len(results), 7.5), squeeze=False)
+    for (ax, spread), (name, result) in zip(axes.T, results.items()):
+        trials = result["trials"]
+        curves = {side: [c[:trials] for c in result["curves"][side]] for side in ("random", "tpe_hyperband")}
+        target = result["mean_target"]
         for side, label in (("random", "random search"), ("tpe_hyperband", "TPE + hyperband")):
             marks = _marks(curves[side])
             ax.plot(marks, _best_matrix(curves[side], marks).mean(axis=0), label=label)
@@ -352,9 +362,22 @@ def plot_mean_curves(results: dict, path: Path) -> None:
             ax.axvline(result["mean_random_epochs"] / 3, color="gray", linestyle=":", linewidth=0.8,
                        label="a third of random search's epochs")
         ax.set_ylim(target - 0.03, target + 0.01)
-        ax.set(title=f"{name}, {len(curves['random'])} seeds, {result['trials']} trials", xlabel="epochs trained",
+        ax.set(title=f"{name}, {len(curves['random'])} seeds, {trials} trials", xlabel="epochs trained",
                ylabel="mean best validation accuracy")
         ax.legend(loc="lower right", fontsize=8)
+
+        per_seed = [r["ratio"] if r["ratio"] is not None else np.inf for r in result["rows"]]
+        ratios, _ = _bootstrap_ratios(curves["random"], curves["tpe_hyperband"], per_seed)
+        finite = ratios[np.isfinite(ratios)]
+        spread.hist(finite, bins=40, color="tab:orange", alpha=0.7)
+        spread.axvline(1 / 3, color="gray", linestyle=":", linewidth=1, label="the goal, a third")
+        if result["mean_epoch_ratio"]:
+            spread.axvline(result["mean_epoch_ratio"], color="black", linewidth=1,
+                           label=f"all seeds: {result['mean_epoch_ratio']:.2f}")
+        never = f"; {len(ratios) - len(finite)} never reach it" if len(finite) < len(ratios) else ""
+        spread.set(title=f"mean-curve ratio over {len(ratios)} draws of the seeds{never}",
+                   xlabel="epochs TPE + hyperband / random search", ylabel="draws")
+        spread.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
