@@ -183,6 +183,7 @@ def predict_proba(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> n
     out = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            logits = module(torch.as_tensor(np.asarray(X[start:start + batch_size], dtype=np.float32)))
+            # a copy: served input often arrives read-only (a pandas frame's values), which torch warns about
+            logits = module(torch.from_numpy(np.array(X[start:start + batch_size], dtype=np.float32)))
             out.append(torch.softmax(logits, dim=1).numpy())
     return np.concatenate(out)

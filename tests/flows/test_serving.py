@@ -76,6 +76,7 @@ def test_predict_scores_a_csv_with_the_console_script(in_registry, tmp_path):
                            "--batch-size", "32"], capture_output=True, text=True, env=_env(in_registry), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "scoring: 100%" in proc.stderr and "150/150" in proc.stderr  # the progress bar, on stderr
+    assert "Warning" not in proc.stderr, proc.stderr[-3000:]  # clean output: no library warnings for a user
     scored = pd.read_csv(out)
     model = mlflow.pyfunc.load_model("models:/tab@champion")
     assert list(scored.columns) == ["label", "proba_setosa", "proba_versicolor", "proba_virginica"]
