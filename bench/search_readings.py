@@ -107,11 +107,16 @@ def seed_row(seed: int, random_curve: list, tpe_curve: list) -> dict:
             "tpe_total_epochs": tpe_curve[-1][0], "random_total_epochs": random_curve[-1][0]}
 
 
+def _per_seed_ratios(rows: list[dict]) -> list[float]:
+    """Each seed's ratio, infinite where TPE + hyperband never reached random search's best."""
+    return [r["ratio"] if r["ratio"] is not None else float("inf") for r in rows]
+
+
 def _reading(random_curves: list, tpe_curves: list, seeds, trials: int) -> dict:
     """Both readings of the goal over the first ``trials`` trials of every study."""
     random_curves, tpe_curves = [c[:trials] for c in random_curves], [c[:trials] for c in tpe_curves]
     rows = [seed_row(*seed_curves) for seed_curves in zip(seeds, random_curves, tpe_curves)]
-    ratios = [r["ratio"] if r["ratio"] is not None else float("inf") for r in rows]
+    ratios = _per_seed_ratios(rows)
     mean_target = statistics.mean(c[-1][1] for c in random_curves)
     mean_random, mean_tpe = _mean_epochs_to(random_curves, mean_target), _mean_epochs_to(tpe_curves, mean_target)
     return {
@@ -152,6 +157,19 @@ def summarize(setting: dict, seeds: list, random_curves: list, tpe_curves: list,
             "curves": {"random": random_curves, "tpe_hyperband": tpe_curves}}
 
 
+def _results_in(path: Path) -> dict:
+    """The epochs-to-target results of an ``--out`` file; ValueError naming the file if it holds none."""
+    try:
+        content = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON ({error})") from None
+    results = content.get("epochs_to_target") if isinstance(content, dict) else None
+    needed = {"problem", "space", "folds", "epochs", "rows", "curves", "budgets"}
+    if not results or not all(isinstance(r, dict) and needed <= r.keys() for r in results.values()):
+        raise ValueError(f"{path}: not an --out file of a search-efficiency run with epochs-to-target readings")
+    return results
+
+
 def merge(paths: list[Path]) -> dict:
     """The readings of several runs' result files taken together, setting by setting (seeds must differ).
 
@@ -160,7 +178,7 @@ def merge(paths: list[Path]) -> dict:
     """
     settings: dict[str, dict] = {}
     for path in paths:
-        for name, result in json.loads(path.read_text())["epochs_to_target"].items():
+        for name, result in _results_in(path).items():
             setting = {k: result[k] for k in ("problem", "space", "folds", "epochs")}
             merged = settings.setdefault(name, {"setting": setting, "seeds": [], "random": [], "tpe_hyperband": [],
                                                 "budgets": None})
@@ -205,8 +223,8 @@ def plot_mean_curves(results: dict, path: Path) -> None:
                ylabel="mean best validation accuracy")
         ax.legend(loc="lower right", fontsize=8)
 
-        per_seed = [r["ratio"] if r["ratio"] is not None else np.inf for r in result["rows"]]
-        ratios, _ = _bootstrap_ratios(curves["random"], curves["tpe_hyperband"], per_seed)
+        # the reading's draws again (same generator seed), kept out of the result file for its size
+        ratios, _ = _bootstrap_ratios(curves["random"], curves["tpe_hyperband"], _per_seed_ratios(result["rows"]))
         finite = ratios[np.isfinite(ratios)]
         spread.hist(finite, bins=40, color="tab:orange", alpha=0.7)
         spread.axvline(1 / 3, color="gray", linestyle=":", linewidth=1, label="the goal, a third")
