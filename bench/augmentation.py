@@ -17,11 +17,11 @@ import time
 import numpy as np
 import torch
 
-from components.augment import build_augmentation
-from components.augment_spec import AugmentSpec
-from components.data import load_dataset, split_dataset
-from components.spec import DataSpec, build_spec
-from components.trainer import train_model
+from tunaflow.components.augment import build_augmentation
+from tunaflow.components.augment_spec import AugmentSpec
+from tunaflow.components.data import load_dataset, split_dataset
+from tunaflow.components.spec import DataSpec, build_spec
+from tunaflow.components.trainer import train_model
 
 # what `augment.image` holds in examples/digits-cnn-augment.yaml before the search
 DEFAULT = {"rotate": {"p": 0.5, "magnitude": 10}, "translate": {"p": 0.3, "magnitude": 0.125},

@@ -16,14 +16,14 @@ import numpy as np
 import optuna
 import torch
 
-from components.checks import check_experiment
-from components.models import predict_proba
-from components.objective import evaluate_config
-from components.seeding import derive_seed
-from components.space import apply_params, suggest_params
-from components.spec import load_spec
-from components.strategy import build_pruner, build_sampler
-from components.trainer import train_model
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.models import predict_proba
+from tunaflow.components.objective import evaluate_config
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import apply_params, suggest_params
+from tunaflow.components.spec import load_spec
+from tunaflow.components.strategy import build_pruner, build_sampler
+from tunaflow.components.trainer import train_model
 
 
 def main(path: str) -> None:

@@ -31,7 +31,7 @@ def _one(workers: int, trials: int, repeat: int) -> dict:
     name = f"scaling-w{workers}-r{repeat}"
     env = {**os.environ, "TUNAFLOW_HOME": str(home), "PYTHONWARNINGS": "ignore"}
     env.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "flows.cli", "run", str(SPEC), "--set", f"search.workers={workers}",
+    command = [sys.executable, "-m", "tunaflow.cli", "run", str(SPEC), "--set", f"search.workers={workers}",
                "--set", f"search.n_trials={trials}", "--set", f"name={name}"]
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent)

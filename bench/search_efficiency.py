@@ -41,14 +41,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.checks import check_experiment  # noqa: E402
-from components.errors import SpecError  # noqa: E402
-from components.model_spec import ACTIVATIONS  # noqa: E402
-from components.objective import evaluate_config  # noqa: E402
-from components.seeding import derive_seed  # noqa: E402
-from components.space import apply_params, suggest_params  # noqa: E402
-from components.spec import OPTIMIZERS, build_spec  # noqa: E402
-from components.strategy import build_pruner, build_sampler  # noqa: E402
+from tunaflow.components.checks import check_experiment  # noqa: E402
+from tunaflow.components.errors import SpecError  # noqa: E402
+from tunaflow.components.model_spec import ACTIVATIONS  # noqa: E402
+from tunaflow.components.objective import evaluate_config  # noqa: E402
+from tunaflow.components.seeding import derive_seed  # noqa: E402
+from tunaflow.components.space import apply_params, suggest_params  # noqa: E402
+from tunaflow.components.spec import OPTIMIZERS, build_spec  # noqa: E402
+from tunaflow.components.strategy import build_pruner, build_sampler  # noqa: E402
 from search_readings import merge, plot_mean_curves, seed_row, setting_name, summarize  # noqa: E402
 
 # digits is cheap but saturated: most configurations score within a few validation images
@@ -180,7 +180,7 @@ def epochs_to_target(problem: str = "digits", space: str = "wide", seeds=(0, 1, 
 def _sampler_storage_seconds(trials: int) -> list[float]:
     """Seconds of sampling and storage per trial (the objective itself is instant)."""
     spec = _spec("digits", "narrow", "tpe", "median", 0, trials)
-    from tasks.storage import open_storage
+    from tunaflow.tasks.optuna.storage import open_storage
 
     study = optuna.create_study(storage=open_storage(f"sqlite:///{tempfile.mkdtemp()}/bench.db"), study_name="timing",
                                 direction="maximize", sampler=build_sampler(spec.search, 0),
@@ -218,7 +218,7 @@ def run(repeats: int = 3, spaces=tuple(SPACES), trials: int = 50, timing: bool =
     MNIST costs about ten times digits' epoch time and Fashion-MNIST more still, so they
     run on request (``--problem mnist``, ``--problem fashion``).
     """
-    from tasks.worker import usable_cores
+    from tunaflow.tasks.worker import usable_cores
 
     jobs = jobs or usable_cores()  # cores this process may run on (taskset), as search workers count them
     optuna.logging.set_verbosity(logging.WARNING)

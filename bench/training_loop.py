@@ -13,9 +13,9 @@ import time
 import numpy as np
 import torch
 
-from components.data import DataSplits, load_dataset, split_dataset
-from components.spec import DataSpec, build_spec
-from components.trainer import prepare_module, train_model
+from tunaflow.components.data import DataSplits, load_dataset, split_dataset
+from tunaflow.components.spec import DataSpec, build_spec
+from tunaflow.components.trainer import prepare_module, train_model
 
 CASES = {
     "mlp-digits": ({"family": "mlp", "layers": 2, "units": [128, 64]}, "digits", 30),

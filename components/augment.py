@@ -16,11 +16,11 @@ import albumentations as A
 import numpy as np
 import torch
 
-from components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
-from components.augment_prefetch import PrefetchedEpochs
-from components.augment_spec import AugmentSpec
-from components.augment_vectorized import VectorizedPipeline
-from components.seeding import derive_seed
+from tunaflow.components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
+from tunaflow.components.augment_prefetch import PrefetchedEpochs
+from tunaflow.components.augment_spec import AugmentSpec
+from tunaflow.components.augment_vectorized import VectorizedPipeline
+from tunaflow.components.seeding import derive_seed
 
 # a batch operation (noise, mixup): (X, y, generator) -> (X, y)
 BatchOp = Callable[[torch.Tensor, torch.Tensor | None, torch.Generator], tuple]

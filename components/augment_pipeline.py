@@ -12,7 +12,7 @@ import math
 
 import albumentations as A
 
-from components.augment_spec import ImageAugmentSpec
+from tunaflow.components.augment_spec import ImageAugmentSpec
 
 FORMAT = "albumentations"
 

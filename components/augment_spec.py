@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from components.spec_section import SpecSection as _Section
+from tunaflow.components.spec_section import SpecSection as _Section
 
 
 Probability = Field(default=0.0, ge=0, le=1, description="Probability of applying the operation to an image.")
@@ -98,7 +98,7 @@ def check_augment_fits(spec: AugmentSpec, kind: str, source: str, searched: set[
 
     A searched path counts as used: a trial could turn it on.
     """
-    from components.errors import SpecError
+    from tunaflow.components.errors import SpecError
 
     if kind != "image":
         used = [f"augment.image.{name}" for name, _ in spec.image.active()]

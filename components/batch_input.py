@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from components.data import _check_finite as check_finite  # the same rule as training data
-from components.errors import DataError
+from tunaflow.components.data import _check_finite as check_finite  # the same rule as training data
+from tunaflow.components.errors import DataError
 
 
 @dataclass(frozen=True)

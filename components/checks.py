@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from components.augment_spec import check_augment_fits
-from components.data import DataSplits, load_dataset, split_dataset
-from components.errors import SpecError
-from components.seeding import derive_seed
-from components.space import all_paths, check_space, grid_values
-from components.spec import CNNSpec, ExperimentSpec
+from tunaflow.components.augment_spec import check_augment_fits
+from tunaflow.components.data import DataSplits, load_dataset, split_dataset
+from tunaflow.components.errors import SpecError
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import all_paths, check_space, grid_values
+from tunaflow.components.spec import CNNSpec, ExperimentSpec
 
 
 def check_experiment(spec: ExperimentSpec) -> DataSplits:

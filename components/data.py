@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from components import image_sources
-from components.errors import DataError
-from components.spec import BUILTIN_SOURCES, DataSpec
+from tunaflow.components import image_sources
+from tunaflow.components.errors import DataError
+from tunaflow.components.spec import BUILTIN_SOURCES, DataSpec
 
 
 @dataclass

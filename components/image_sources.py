@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from components.errors import DataError
+from tunaflow.components.errors import DataError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from components.data import DataSplits, subsample_indices
-from components.models import predict_proba
-from components.seeding import derive_seed
-from components.spec import ExperimentSpec
-from components.trainer import train_model
-from components.training import kept_epoch
+from tunaflow.components.data import DataSplits, subsample_indices
+from tunaflow.components.models import predict_proba
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.trainer import train_model
+from tunaflow.components.training import kept_epoch
 
 RISING = 0.005  # a gain in validation accuracy over the last doubling that still counts as rising
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from components.spec import CNNSpec, MLPSpec
+from tunaflow.components.spec import CNNSpec, MLPSpec
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,

@@ -11,12 +11,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from components.data import DataSplits
-from components.models import count_parameters
-from components.seeding import derive_seed
-from components.spec import ExperimentSpec
-from components.trainer import train_model, train_steps
-from components.training import kept_epoch
+from tunaflow.components.data import DataSplits
+from tunaflow.components.models import count_parameters
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.trainer import train_model, train_steps
+from tunaflow.components.training import kept_epoch
 
 
 @dataclass

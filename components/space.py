@@ -6,10 +6,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from components.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-from components.errors import SpecError
-from components.paths import has_path, set_path
-from components.spec import ExperimentSpec, build_spec
+from tunaflow.components.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from tunaflow.components.errors import SpecError
+from tunaflow.components.paths import has_path, set_path
+from tunaflow.components.spec import ExperimentSpec, build_spec
 
 
 def suggest_params(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:

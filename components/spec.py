@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from components.augment_spec import AugmentSpec
-from components.distributions import Distribution
-from components.errors import SpecError
-from components.model_spec import ACTIVATIONS, CNNSpec, Coefficient, MLPSpec, ModelSpec, Rate, per_layer  # noqa: F401 (re-exported)
-from components.paths import set_path
-from components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
-from components.spec_section import SpecSection as _Section
+from tunaflow.components.augment_spec import AugmentSpec
+from tunaflow.components.distributions import Distribution
+from tunaflow.components.errors import SpecError
+from tunaflow.components.model_spec import ACTIVATIONS, CNNSpec, Coefficient, MLPSpec, ModelSpec, Rate, per_layer  # noqa: F401 (re-exported)
+from tunaflow.components.paths import set_path
+from tunaflow.components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
+from tunaflow.components.spec_section import SpecSection as _Section
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2")

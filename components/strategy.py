@@ -6,9 +6,9 @@ import warnings
 
 import optuna
 
-from components.seeding import derive_seed
-from components.space import grid_values
-from components.spec import SearchSpec
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import grid_values
+from tunaflow.components.spec import SearchSpec
 
 
 def build_sampler(search: SearchSpec, seed: int, worker: str | None = None) -> optuna.samplers.BaseSampler:

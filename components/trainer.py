@@ -7,11 +7,11 @@ from typing import Callable, Generator
 import numpy as np
 from torch import nn
 
-from components.augment import Augmentation, build_augmentation
-from components.models import build_module, input_statistics
-from components.seeding import derive_seed, seed_everything
-from components.spec import ExperimentSpec
-from components.training import FitResult, build_classifier, drain, fit_epochs
+from tunaflow.components.augment import Augmentation, build_augmentation
+from tunaflow.components.models import build_module, input_statistics
+from tunaflow.components.seeding import derive_seed, seed_everything
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.training import FitResult, build_classifier, drain, fit_epochs
 
 
 def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int) -> nn.Module:

@@ -15,10 +15,10 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
-from components.models import weight_layers
-from components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
-from components.seeding import random_state, set_random_state
-from components.spec import TrainSpec, per_layer
+from tunaflow.components.models import weight_layers
+from tunaflow.components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
+from tunaflow.components.seeding import random_state, set_random_state
+from tunaflow.components.spec import TrainSpec, per_layer
 
 _OPTIMIZERS = {
     "sgd": torch.optim.SGD,

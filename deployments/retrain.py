@@ -10,9 +10,9 @@ import yaml
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
-from components.errors import UserInputError
-from components.spec import BUILTIN_SOURCES, ExperimentSpec
-from flows.retrain import retrain_flow
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.spec import BUILTIN_SOURCES, ExperimentSpec
+from tunaflow.flows.retrain import retrain_flow
 
 DEFAULT_CRON = "0 3 * * *"
 ENTRYPOINT_FILE = "flows/retrain.py:retrain_flow"  # relative to the repository root (prefect.yaml)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from components.spec import ExperimentSpec
-from flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
-from tasks.register import register
-from tasks.run import finish_tracking, start_tracking
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
+from tunaflow.tasks.register import register
+from tunaflow.tasks.run import finish_tracking, start_tracking
 
 
 @flow(name="automl", flow_run_name="{spec.name}", validate_parameters=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from prefect import flow
 
-from components.promotion import decide_promotion
-from components.spec import ExperimentSpec
-from flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
-from tasks.register import register
-from tasks.registry import CHALLENGER
-from tasks.retraining import decision_tags, evaluate_champion, plan_retraining, record_challenge
-from tasks.run import finish_tracking, start_tracking
+from tunaflow.components.promotion import decide_promotion
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
+from tunaflow.tasks.register import register
+from tunaflow.tasks.mlflow.registry import CHALLENGER
+from tunaflow.tasks.retraining import decision_tags, evaluate_champion, plan_retraining, record_challenge
+from tunaflow.tasks.run import finish_tracking, start_tracking
 
 
 @flow(name="retrain", flow_run_name="retrain-{spec.name}", validate_parameters=True)

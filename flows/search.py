@@ -11,11 +11,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 from prefect import get_run_logger
 
-from components.data import DataSplits
-from components.spec import ExperimentSpec
-from tasks.search import SearchResult, abort_search, close_search, open_search
-from tasks.tracking import TrackingContext
-from tasks.worker import study_worker
+from tunaflow.components.data import DataSplits
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.search import SearchResult, abort_search, close_search, open_search
+from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.worker import study_worker
 
 
 def worker_runner(spec: ExperimentSpec):

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.data import DataSplits
-from components.spec import ExperimentSpec
-from flows.search import search_stage
-from tasks.augment import build_augmentation_stage
-from tasks.data import load_data
-from tasks.evaluate import evaluate
-from tasks.learning_curve import learning_curve_stage
-from tasks.model import build_model_stage
-from tasks.search import SearchResult
-from tasks.space import define_space
-from tasks.tracking import TrackingContext
-from tasks.train import FinalModel, train_final
+from tunaflow.components.data import DataSplits
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.flows.search import search_stage
+from tunaflow.tasks.augment import build_augmentation_stage
+from tunaflow.tasks.data import load_data
+from tunaflow.tasks.evaluate import evaluate
+from tunaflow.tasks.learning_curve import learning_curve_stage
+from tunaflow.tasks.model import build_model_stage
+from tunaflow.tasks.search import SearchResult
+from tunaflow.tasks.space import define_space
+from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.train import FinalModel, train_final
 
 
 @dataclass

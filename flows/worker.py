@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from components.spec import ExperimentSpec
-from tasks.worker import join_study, study_worker
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.worker import join_study, study_worker
 
 
 @flow(name="study worker", flow_run_name="{spec.name}-worker", validate_parameters=True)

@@ -13,13 +13,13 @@ from mlflow.tracking import MlflowClient
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.augment import Augmentation, describe_augmentation, image_augmentation_from_pipeline
-from components.data import DataSplits
-from components.errors import UserInputError
-from components.seeding import derive_seed
-from components.spec import ExperimentSpec
-from components.trainer import spec_augmentation
-from tasks.tracking import TrackingContext, flatten_spec, log_dict_artifact, log_figure_artifact, stage_run
+from tunaflow.components.augment import Augmentation, describe_augmentation, image_augmentation_from_pipeline
+from tunaflow.components.data import DataSplits
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.trainer import spec_augmentation
+from tunaflow.tasks.mlflow.tracking import TrackingContext, flatten_spec, log_dict_artifact, log_figure_artifact, stage_run
 
 PIPELINE_FILE = "augmentation_pipeline.json"  # albumentations' own format (A.save / A.load)
 DESCRIPTION_FILE = "augmentation.json"

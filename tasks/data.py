@@ -7,10 +7,10 @@ import numpy as np
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from components.checks import check_experiment
-from components.data import DataSplits
-from components.spec import ExperimentSpec
-from tasks.tracking import TrackingContext, log_dict_artifact, stage_run
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.data import DataSplits
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.tracking import TrackingContext, log_dict_artifact, stage_run
 
 
 @task(name="load data", cache_policy=NO_CACHE)

@@ -6,12 +6,12 @@ import mlflow
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.data import DataSplits
-from components.metrics import classification_metrics, confusion_figure
-from components.models import predict_proba
-from components.spec import ExperimentSpec
-from tasks.tracking import TrackingContext, log_figure_artifact, stage_run
-from tasks.train import FinalModel
+from tunaflow.components.data import DataSplits
+from tunaflow.components.metrics import classification_metrics, confusion_figure
+from tunaflow.components.models import predict_proba
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.tracking import TrackingContext, log_figure_artifact, stage_run
+from tunaflow.tasks.train import FinalModel
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)

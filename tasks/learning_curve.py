@@ -7,11 +7,11 @@ from mlflow.entities import Metric
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from components.data import DataSplits
-from components.learning_curve import curve_figure, learning_curve, still_rising
-from components.seeding import derive_seed
-from tasks.tracking import TrackingContext, log_batch, log_figure_artifact, stage_run
-from tasks.train import FinalModel
+from tunaflow.components.data import DataSplits
+from tunaflow.components.learning_curve import curve_figure, learning_curve, still_rising
+from tunaflow.components.seeding import derive_seed
+from tunaflow.tasks.mlflow.tracking import TrackingContext, log_batch, log_figure_artifact, stage_run
+from tunaflow.tasks.train import FinalModel
 
 
 @task(name="learning curve", cache_policy=NO_CACHE)

@@ -6,11 +6,11 @@ import mlflow
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.data import DataSplits
-from components.models import count_parameters, describe_module
-from components.spec import ExperimentSpec
-from components.trainer import prepare_module
-from tasks.tracking import TrackingContext, stage_run
+from tunaflow.components.data import DataSplits
+from tunaflow.components.models import count_parameters, describe_module
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.trainer import prepare_module
+from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run
 
 
 @task(name="build model", cache_policy=NO_CACHE)

@@ -10,15 +10,15 @@ from mlflow.tracking import MlflowClient
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.data import DataSplits
-from components.models import predict_proba
-from components.spec import ExperimentSpec
-from tasks.pyfunc import as_model_input
-from tasks.registry import move_alias
-from tasks.search import SearchResult
-from tasks.tracking import TrackingContext, stage_run
-from tasks.train import FinalModel
-from tasks.warm_start import BEST_PARAMS_TAG
+from tunaflow.components.data import DataSplits
+from tunaflow.components.models import predict_proba
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.pyfunc import as_model_input
+from tunaflow.tasks.mlflow.registry import move_alias
+from tunaflow.tasks.search import SearchResult
+from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run
+from tunaflow.tasks.train import FinalModel
+from tunaflow.tasks.optuna.warm_start import BEST_PARAMS_TAG
 
 
 @task(name="register model", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)

@@ -15,16 +15,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from components.data import DataSplits
-from components.metrics import classification_metrics
-from components.promotion import PromotionDecision
-from components.spec import ExperimentSpec
-from tasks.pyfunc import as_model_input
-from tasks.registry import alias_version, latest_version
-from tasks.search import _artifact_key
-from tasks.settings import missing_sqlite_file
-from tasks.storage import open_storage, storage_url
-from tasks.tracking import TrackingContext, stage_run, use_tracking_store
+from tunaflow.components.data import DataSplits
+from tunaflow.components.metrics import classification_metrics
+from tunaflow.components.promotion import PromotionDecision
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.pyfunc import as_model_input
+from tunaflow.tasks.mlflow.registry import alias_version, latest_version
+from tunaflow.tasks.search import _artifact_key
+from tunaflow.tasks.settings import missing_sqlite_file
+from tunaflow.tasks.optuna.storage import open_storage, storage_url
+from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run, use_tracking_store
 
 
 @dataclass(frozen=True)

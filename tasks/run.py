@@ -9,10 +9,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from components.secrets import mask_url
-from components.spec import ExperimentSpec
-from tasks.storage import storage_url
-from tasks.tracking import TrackingContext, close_run, flatten_spec, log_batch, open_parent_run
+from tunaflow.components.secrets import mask_url
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.optuna.storage import storage_url
+from tunaflow.tasks.mlflow.tracking import TrackingContext, close_run, flatten_spec, log_batch, open_parent_run
 
 
 @task(name="start tracking", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)

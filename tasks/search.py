@@ -12,15 +12,15 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from components.selection import select_trial
-from components.spec import ExperimentSpec
-from components.strategy import build_pruner, build_sampler
-from tasks.objective import FINISHED
-from tasks.storage import open_storage, storage_url
-from tasks.study_report import log_study_plots, study_markdown
-from tasks.tracking import TrackingContext
-from tasks.trial_runs import end_trial_runs
-from tasks.warm_start import enqueue_warm_start
+from tunaflow.components.selection import select_trial
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.strategy import build_pruner, build_sampler
+from tunaflow.tasks.optuna.objective import FINISHED
+from tunaflow.tasks.optuna.storage import open_storage, storage_url
+from tunaflow.tasks.optuna.study_report import log_study_plots, study_markdown
+from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.mlflow.trial_runs import end_trial_runs
+from tunaflow.tasks.optuna.warm_start import enqueue_warm_start
 
 
 @dataclass

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from components.secrets import mask_url
+from tunaflow.components.secrets import mask_url
 
 
 def tunaflow_home() -> Path:

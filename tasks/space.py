@@ -6,9 +6,9 @@ import mlflow
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from components.space import describe_space
-from components.spec import ExperimentSpec
-from tasks.tracking import TrackingContext, log_dict_artifact, stage_run
+from tunaflow.components.space import describe_space
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.tracking import TrackingContext, log_dict_artifact, stage_run
 
 
 @task(name="define search space", cache_policy=NO_CACHE)

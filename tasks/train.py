@@ -12,16 +12,16 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from torch import nn
 
-from components.data import DataSplits
-from components.models import count_parameters
-from components.seeding import derive_seed
-from components.space import apply_params
-from components.spec import ExperimentSpec
-from components.trainer import spec_augmentation, train_model
-from tasks.augment import log_augmentation
-from tasks.pyfunc import log_classifier
-from tasks.search import SearchResult
-from tasks.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
+from tunaflow.components.data import DataSplits
+from tunaflow.components.models import count_parameters
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import apply_params
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.trainer import spec_augmentation, train_model
+from tunaflow.tasks.augment import log_augmentation
+from tunaflow.tasks.mlflow.pyfunc import log_classifier
+from tunaflow.tasks.search import SearchResult
+from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
 
 
 @dataclass

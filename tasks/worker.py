@@ -22,18 +22,18 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from components.budget import BudgetCount, next_step
-from components.checks import check_experiment
-from components.errors import UserInputError
-from components.secrets import mask_url
-from components.data import DataSplits
-from components.spec import ExperimentSpec
-from components.strategy import StopWhenStalled, build_pruner, build_sampler
-from tasks.objective import FINISHED, TrialObjective, progress_callback
-from tasks.storage import existing_study, open_storage, storage_url
-from tasks.study_lock import study_lock
-from tasks.tracking import TrackingContext, use_context_store, use_tracking_store
-from tasks.trial_runs import TrialRunRecorder, end_trial_runs
+from tunaflow.components.budget import BudgetCount, next_step
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.secrets import mask_url
+from tunaflow.components.data import DataSplits
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tunaflow.tasks.optuna.objective import FINISHED, TrialObjective, progress_callback
+from tunaflow.tasks.optuna.storage import existing_study, open_storage, storage_url
+from tunaflow.tasks.optuna.study_lock import study_lock
+from tunaflow.tasks.mlflow.tracking import TrackingContext, use_context_store, use_tracking_store
+from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder, end_trial_runs
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from components.augment import Augmentation, Mixup, build_augmentation
-from components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
-from components.augment_spec import AugmentSpec, ImageAugmentSpec
-from components.augment_vectorized import VectorizedPipeline
-from components.checks import check_experiment
-from components.data import load_dataset, split_dataset
-from components.errors import SpecError
-from components.models import predict_proba
-from components.space import apply_params, check_space
-from components.spec import build_spec
-from components.trainer import prepare_module, train_model
-from components.training import build_classifier, fit_classifier
+from tunaflow.components.augment import Augmentation, Mixup, build_augmentation
+from tunaflow.components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
+from tunaflow.components.augment_spec import AugmentSpec, ImageAugmentSpec
+from tunaflow.components.augment_vectorized import VectorizedPipeline
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.data import load_dataset, split_dataset
+from tunaflow.components.errors import SpecError
+from tunaflow.components.models import predict_proba
+from tunaflow.components.space import apply_params, check_space
+from tunaflow.components.spec import build_spec
+from tunaflow.components.trainer import prepare_module, train_model
+from tunaflow.components.training import build_classifier, fit_classifier
 from tests.conftest import tiny_spec_tree
 
 ALL_OPS = {"rotate": {"p": 0.5}, "translate": {"p": 0.5, "magnitude": 0.2}, "scale": {"p": 0.5},

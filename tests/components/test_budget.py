@@ -1,6 +1,6 @@
 """The global budget's rule, on plain counts (the workers' real race is in tests/flows/test_workers.py)."""
 
-from components.budget import BudgetCount, next_step
+from tunaflow.components.budget import BudgetCount, next_step
 
 
 def test_running_trials_hold_their_place_in_the_budget():

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.data import load_dataset, split_dataset
-from components.errors import DataError
-from components.spec import DataSpec
+from tunaflow.components.data import load_dataset, split_dataset
+from tunaflow.components.errors import DataError
+from tunaflow.components.spec import DataSpec
 
 
 @pytest.mark.parametrize("name,kind,shape", [

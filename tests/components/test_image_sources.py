@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.data import load_dataset, search_splits, split_dataset
-from components.errors import DataError
-from components.image_sources import read_idx
-from components.spec import DataSpec
+from tunaflow.components.data import load_dataset, search_splits, split_dataset
+from tunaflow.components.errors import DataError
+from tunaflow.components.image_sources import read_idx
+from tunaflow.components.spec import DataSpec
 
 
 def _write_idx(path, array: np.ndarray) -> None:

@@ -1,8 +1,8 @@
 import pytest
 
-from components.checks import check_experiment
-from components.learning_curve import CurvePoint, curve_figure, learning_curve, still_rising
-from components.spec import build_spec
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.learning_curve import CurvePoint, curve_figure, learning_curve, still_rising
+from tunaflow.components.spec import build_spec
 from tests.conftest import tiny_spec_tree
 
 
@@ -29,7 +29,7 @@ def test_learning_curve_grows_the_training_data_and_scores_improve():
 
 
 def test_learning_curve_fractions_are_validated():
-    from components.errors import SpecError
+    from tunaflow.components.errors import SpecError
 
     with pytest.raises(SpecError, match=r"train\.learning_curve\.fractions"):
         build_spec(tiny_spec_tree(train={"learning_curve": {"fractions": [0.5, 1.5]}}))

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from components.models import build_module, count_parameters, input_statistics, predict_proba
-from components.spec import CNNSpec, MLPSpec
+from tunaflow.components.models import build_module, count_parameters, input_statistics, predict_proba
+from tunaflow.components.spec import CNNSpec, MLPSpec
 
 
 def test_mlp_on_tabular_standardizes_inside_the_module():

@@ -1,9 +1,9 @@
 import optuna
 import pytest
 
-from components.checks import check_experiment
-from components.objective import evaluate_config
-from components.spec import build_spec
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.objective import evaluate_config
+from tunaflow.components.spec import build_spec
 from tests.conftest import tiny_spec_tree
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from components.paths import get_path, has_path, set_path
+from tunaflow.components.paths import get_path, has_path, set_path
 
 
 def test_get_and_set_nested_paths_without_mutating():

@@ -7,16 +7,16 @@ import optuna
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from components.checks import check_experiment
-from components.errors import SpecError
-from components.models import build_module
-from components.objective import evaluate_config
-from components.seeding import derive_seed
-from components.selection import select_trial
-from components.space import suggest_params
-from components.spec import MLPSpec, SAMPLERS, build_spec
-from components.strategy import StopWhenStalled, build_pruner, build_sampler
-from components.trainer import train_model
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.errors import SpecError
+from tunaflow.components.models import build_module
+from tunaflow.components.objective import evaluate_config
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.selection import select_trial
+from tunaflow.components.space import suggest_params
+from tunaflow.components.spec import MLPSpec, SAMPLERS, build_spec
+from tunaflow.components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tunaflow.components.trainer import train_model
 from tests.conftest import tiny_spec_tree
 
 SPACE = {

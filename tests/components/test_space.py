@@ -1,9 +1,9 @@
 import optuna
 import pytest
 
-from components.errors import SpecError
-from components.space import apply_params, check_space, grid_values, suggest_params
-from components.spec import build_spec
+from tunaflow.components.errors import SpecError
+from tunaflow.components.space import apply_params, check_space, grid_values, suggest_params
+from tunaflow.components.spec import build_spec
 from tests.conftest import tiny_spec_tree
 
 CONDITIONAL = {

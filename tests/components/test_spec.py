@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from components.errors import SpecError
-from components.spec import CNNSpec, ExperimentSpec, apply_overrides, build_spec, load_spec, read_spec_file
+from tunaflow.components.errors import SpecError
+from tunaflow.components.spec import CNNSpec, ExperimentSpec, apply_overrides, build_spec, load_spec, read_spec_file
 from tests.conftest import tiny_spec_tree
 
 

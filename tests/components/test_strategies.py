@@ -8,12 +8,12 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from components.checks import check_experiment
-from components.errors import SpecError
-from components.models import build_module, count_parameters, weight_layers
-from components.spec import ACTIVATIONS, CNNSpec, MLPSpec, build_spec
-from components.trainer import prepare_module
-from components.training import build_classifier
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.errors import SpecError
+from tunaflow.components.models import build_module, count_parameters, weight_layers
+from tunaflow.components.spec import ACTIVATIONS, CNNSpec, MLPSpec, build_spec
+from tunaflow.components.trainer import prepare_module
+from tunaflow.components.training import build_classifier
 from tests.conftest import tiny_spec_tree
 
 
@@ -186,7 +186,7 @@ def test_mlp_shrinking_widths_and_cnn_blocks():
 
 
 def test_batch_size_and_epochs_are_searchable(splits):
-    from components.space import apply_params, check_space
+    from tunaflow.components.space import apply_params, check_space
 
     spec = build_spec(tiny_spec_tree(search={"space": {
         "train.batch_size": {"type": "categorical", "choices": [16, 128]},

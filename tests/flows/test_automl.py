@@ -10,10 +10,10 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from components.checks import check_experiment
-from components.spec import build_spec
-from flows.automl import automl_flow
-from tasks.settings import default_storage_url, tracking_uri
+from tunaflow.components.checks import check_experiment
+from tunaflow.components.spec import build_spec
+from tunaflow.flows.automl import automl_flow
+from tunaflow.tasks.settings import default_storage_url, tracking_uri
 from tests.conftest import tiny_spec_tree
 
 STAGES = {"data", "augmentation", "model", "search_space", "search", "final_training", "evaluation", "registration",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from flows.cli import main
+from tunaflow.cli import main
 from tests.conftest import tiny_spec_tree
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.cli import main
+from tunaflow.cli import main
 from tests.conftest import tiny_spec_tree
 from tests.flows.test_cli import _assert_nothing_written, _write
 

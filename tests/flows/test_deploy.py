@@ -14,10 +14,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.settings import PREFECT_API_URL
 
-from components.spec import build_spec
-from deployments.retrain import retraining_deployment
-from flows.cli import main
-from flows.retrain import retrain_flow
+from tunaflow.components.spec import build_spec
+from tunaflow.deployments.retrain import retraining_deployment
+from tunaflow.cli import main
+from tunaflow.flows.retrain import retrain_flow
 from tests.conftest import tiny_spec_tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def _read_deployment(name: str):
 def test_the_deployment_carries_its_schedule_and_the_spec(prefect_harness):
     spec = build_spec(tiny_spec_tree(name="dep-a"))
     deployment = retraining_deployment(spec, "15 2 * * 1-5", "Europe/Paris")
-    assert deployment.name == "retrain-dep-a" and deployment.entrypoint == "flows.retrain.retrain_flow"
+    assert deployment.name == "retrain-dep-a" and deployment.entrypoint == "tunaflow.flows.retrain.retrain_flow"
     (schedule,) = deployment.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("15 2 * * 1-5", "Europe/Paris", True)
     assert deployment.concurrency_limit == 1

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.image_sources import fashion_mnist_dir
-from flows.cli import main
+from tunaflow.components.image_sources import fashion_mnist_dir
+from tunaflow.cli import main
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 

@@ -15,10 +15,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.settings import PREFECT_API_URL
 
-from components.spec import build_spec
-from flows.cli import main
-from flows.retrain import retrain_flow
-from tasks.settings import default_storage_url, tracking_uri
+from tunaflow.components.spec import build_spec
+from tunaflow.cli import main
+from tunaflow.flows.retrain import retrain_flow
+from tunaflow.tasks.settings import default_storage_url, tracking_uri
 from tests.conftest import module_home, tiny_spec_tree
 
 NAME = "rt"

@@ -6,9 +6,9 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from components.spec import build_spec
-from flows.automl import automl_flow
-from tasks.settings import default_storage_url, tracking_uri
+from tunaflow.components.spec import build_spec
+from tunaflow.flows.automl import automl_flow
+from tunaflow.tasks.settings import default_storage_url, tracking_uri
 from tests.conftest import tiny_spec_tree
 
 SPACE = {"train.lr": {"type": "float", "low": 1e-3, "high": 3e-2, "log": True},

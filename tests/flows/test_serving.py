@@ -17,13 +17,13 @@ import pytest
 from prefect import flow
 from sklearn.datasets import load_digits, load_iris
 
-from components.spec import build_spec
-from flows.automl import automl_flow
-from flows.cli import main
-from flows.stages import train_and_evaluate
-from tasks.register import register
-from tasks.run import finish_tracking, start_tracking
-from tasks.settings import tracking_uri
+from tunaflow.components.spec import build_spec
+from tunaflow.flows.automl import automl_flow
+from tunaflow.cli import main
+from tunaflow.flows.stages import train_and_evaluate
+from tunaflow.tasks.register import register
+from tunaflow.tasks.run import finish_tracking, start_tracking
+from tunaflow.tasks.settings import tracking_uri
 from tests.conftest import module_home, tiny_spec_tree
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from components.spec import build_spec
-from flows.automl import automl_flow
-from tasks.settings import tracking_uri
+from tunaflow.components.spec import build_spec
+from tunaflow.flows.automl import automl_flow
+from tunaflow.tasks.settings import tracking_uri
 from tests.conftest import tiny_spec_tree
 from tests.flows.workers_util import (FINISHED, kill_group, start_cli, storage_url_for, trials, wait_for,
                                       write_spec)

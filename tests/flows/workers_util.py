@@ -28,7 +28,7 @@ def write_spec(tmp_path: Path, **sections) -> str:
 def start_cli(*args: str, log: Path) -> subprocess.Popen:
     """``tunaflow ARGS`` as a user runs it, in its own process group (so it can be killed whole)."""
     handle = open(log, "w")
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", *args], stdout=handle, stderr=subprocess.STDOUT,
+    return subprocess.Popen([sys.executable, "-m", "tunaflow.cli", *args], stdout=handle, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONWARNINGS": "ignore"}, cwd=REPO, start_new_session=True)
 
 

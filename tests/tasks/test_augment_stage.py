@@ -5,12 +5,12 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from components.data import load_dataset, split_dataset
-from components.errors import UserInputError
-from components.spec import build_spec
-from components.trainer import spec_augmentation
-from tasks.augment import PIPELINE_FILE, SAMPLES_FILE, build_augmentation_stage, load_augmentation
-from tasks.tracking import open_parent_run
+from tunaflow.components.data import load_dataset, split_dataset
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.spec import build_spec
+from tunaflow.components.trainer import spec_augmentation
+from tunaflow.tasks.augment import PIPELINE_FILE, SAMPLES_FILE, build_augmentation_stage, load_augmentation
+from tunaflow.tasks.mlflow.tracking import open_parent_run
 from tests.conftest import tiny_spec_tree
 
 OPS = {"rotate": {"p": 0.5}, "elastic": {"p": 0.3}, "cutout": {"p": 0.4, "magnitude": 0.3}, "noise": {"p": 0.2}}

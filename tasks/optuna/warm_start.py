@@ -8,14 +8,14 @@ import optuna
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from components.errors import UserInputError
-from components.spec import ExperimentSpec
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.spec import ExperimentSpec
 
 BEST_PARAMS_TAG = "tunaflow.best_params"
 
 
 def _in_space(params: dict, spec: ExperimentSpec) -> dict:
-    from components.space import all_paths
+    from tunaflow.components.space import all_paths
 
     known = all_paths(spec.search.space)
     return {k: v for k, v in params.items() if k in known}
@@ -78,8 +78,8 @@ def enqueue_warm_start(study: optuna.Study, spec: ExperimentSpec, storage) -> in
 
 def check_warm_start(spec: ExperimentSpec) -> None:
     """The warm start's study and model exist (read only; nothing is created)."""
-    from tasks.settings import missing_sqlite_file, tracking_uri
-    from tasks.storage import open_storage, storage_url
+    from tunaflow.tasks.settings import missing_sqlite_file, tracking_uri
+    from tunaflow.tasks.optuna.storage import open_storage, storage_url
 
     warm = spec.search.warm_start
     if warm.from_study:

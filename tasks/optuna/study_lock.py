@@ -13,7 +13,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from tasks.settings import tunaflow_home
+from tunaflow.tasks.settings import tunaflow_home
 
 
 class StudyLock:

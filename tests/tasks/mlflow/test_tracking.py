@@ -6,8 +6,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from tasks.tracking import TrackingContext, ensure_experiment, use_tracking_store
-from tasks.trial_runs import end_trial_runs
+from tunaflow.tasks.mlflow.tracking import TrackingContext, ensure_experiment, use_tracking_store
+from tunaflow.tasks.mlflow.trial_runs import end_trial_runs
 
 
 def test_embedded_store_keeps_artifacts_under_tunaflow_home(tunaflow_home, tmp_path, monkeypatch):

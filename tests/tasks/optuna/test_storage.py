@@ -3,8 +3,8 @@
 import optuna
 import pytest
 
-from components.errors import UserInputError
-from tasks.storage import open_storage
+from tunaflow.components.errors import UserInputError
+from tunaflow.tasks.optuna.storage import open_storage
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_study_round_trips_through_each_storage(backend, tmp_path, request):

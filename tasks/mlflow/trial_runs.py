@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
-from tasks.tracking import TrackingContext, epoch_metrics, log_batch
+from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch
 
 
 class TrialRunRecorder:

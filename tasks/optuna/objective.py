@@ -7,13 +7,13 @@ import time
 import optuna
 from prefect import get_run_logger
 
-from components.data import DataSplits, search_splits
-from components.objective import evaluate_config
-from components.seeding import derive_seed
-from components.space import apply_params, suggest_params
-from components.spec import ExperimentSpec
-from tasks.tracking import flatten_spec
-from tasks.trial_runs import TrialRunRecorder
+from tunaflow.components.data import DataSplits, search_splits
+from tunaflow.components.objective import evaluate_config
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import apply_params, suggest_params
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.mlflow.tracking import flatten_spec
+from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 

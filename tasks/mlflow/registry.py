@@ -12,7 +12,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from components.errors import UserInputError
+from tunaflow.components.errors import UserInputError
 
 CHALLENGER = "challenger"
 

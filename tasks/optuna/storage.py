@@ -8,10 +8,10 @@ import optuna
 from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from components.errors import UserInputError
-from components.secrets import mask_text, mask_url
-from components.spec import ExperimentSpec
-from tasks.settings import default_storage_url, missing_sqlite_file
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.secrets import mask_text, mask_url
+from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.settings import default_storage_url, missing_sqlite_file
 
 
 def storage_url(spec: ExperimentSpec) -> str:

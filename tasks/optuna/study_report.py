@@ -9,7 +9,7 @@ from pathlib import Path
 import mlflow
 import optuna
 
-from tasks.tracking import log_figure_artifact
+from tunaflow.tasks.mlflow.tracking import log_figure_artifact
 
 COMPLETE = optuna.trial.TrialState.COMPLETE
 

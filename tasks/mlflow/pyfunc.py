@@ -14,12 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from components.models import build_module, predict_proba
-from components.secrets import mask_tree
-from components.spec import ExperimentSpec
-
-PACKAGE_DIRS = [str(Path(__file__).resolve().parents[1] / name) for name in ("components", "tasks")]
-
+from tunaflow.components.models import build_module, predict_proba
+from tunaflow.components.secrets import mask_tree
+from tunaflow.components.spec import ExperimentSpec
 
 @contextmanager
 def _without_type_hint_advice():
@@ -78,7 +75,11 @@ def as_model_input(X: np.ndarray, kind: str, feature_names: list[str] | None):
 def requirements() -> list[str]:
     import sklearn
 
+    from importlib.metadata import version
+
+    # the pyfunc class is tunaflow's own and is pickled by reference: loading needs tunaflow
     return [
+        f"tunaflow=={version('tunaflow')}",
         f"mlflow=={mlflow.__version__}",
         f"torch=={torch.__version__.split('+')[0]}",
         f"numpy=={np.__version__}",
@@ -119,7 +120,6 @@ def _log_model(weights: Path, config: Path, signature, model_input):
         name="model",
         python_model=TunaflowClassifier(),
         artifacts={"weights": str(weights), "config": str(config)},
-        code_paths=PACKAGE_DIRS,
         signature=signature,
         input_example=model_input,
         pip_requirements=requirements(),

@@ -13,9 +13,9 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from components.errors import UserInputError
-from components.secrets import mask_text, mask_url
-from tasks.settings import artifact_root, quiet_library_logs, tracking_uri
+from tunaflow.components.errors import UserInputError
+from tunaflow.components.secrets import mask_text, mask_url
+from tunaflow.tasks.settings import artifact_root, quiet_library_logs, tracking_uri
 
 MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch call
 

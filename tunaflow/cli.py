@@ -16,7 +16,10 @@ def _quiet_prefect_defaults() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from tunaflow.api import version
+
     parser = argparse.ArgumentParser(prog="tunaflow", description="AutoML flows for neural networks.")
+    parser.add_argument("--version", action="version", version=f"tunaflow {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a spec end to end as a Prefect flow")
     run.add_argument("spec", help="experiment spec (YAML)")
@@ -61,39 +64,18 @@ def _add_registry_commands(sub) -> None:
     predict.add_argument("--batch-size", type=int, default=1024)
 
 
-def _preflight(path: str, overrides: list[str], resumes_study: bool = True):
-    """Everything a user can get wrong, checked before anything is written.
-
-    Retraining starts a new study each time, so whether the spec's own study could be
-    resumed does not concern it (``resumes_study=False``).
-    """
-    from components.checks import check_experiment
-    from components.spec import load_spec
-    from tasks.storage import check_study_matches
-    from tasks.tracking import check_tracking_store
-    from tasks.warm_start import check_warm_start
-
-    spec = load_spec(path, overrides)
-    check_experiment(spec)
-    if resumes_study:
-        check_study_matches(spec)
-    check_tracking_store()
-    check_warm_start(spec)
-    return spec
-
-
-def _print_summary(summary: dict) -> None:
-    metrics = ", ".join(f"{k} {v:.4f}" for k, v in summary["test_metrics"].items())
+def _print_summary(result) -> None:
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test_metrics.items())
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                       for k, v in summary["best_params"].items())
+                       for k, v in result.best_params.items())
     print(
-        f"\nstudy        {summary['study']}: {summary['n_trials']} trials, {summary['n_pruned']} pruned\n"
-        f"best value   {summary['best_value']:.4f} (trial {summary['best_trial']})\n"
+        f"\nstudy        {result.study}: {result.n_trials} trials, {result.n_pruned} pruned\n"
+        f"best value   {result.best_value:.4f} (trial {result.best_trial})\n"
         f"best params  {params or '(no search space)'}\n"
         f"test         {metrics}\n"
-        f"model        {summary['model_uri']} (alias {summary['alias']})\n"
-        f"more data    {_more_data(summary.get('more_data_helps'))}\n"
-        f"mlflow run   {summary['mlflow_run_id']}"
+        f"model        {result.model_uri} (alias {result.alias})\n"
+        f"more data    {_more_data(result.more_data_helps)}\n"
+        f"mlflow run   {result.mlflow_run_id}"
     )
 
 
@@ -104,63 +86,33 @@ def _more_data(verdict: bool | None) -> str:
         "validation accuracy flat at full size"
 
 
-def _with_prefect_server(prepare):
-    """Start Prefect's temporary server (it boots while the spec is checked), then run the
-    flow call that ``prepare`` returns once the server is ready; stop the server after."""
-    from flows.server import start_temporary_server
-
-    server = start_temporary_server()
-    try:
-        call = prepare()
-        if server is not None:
-            server.wait_ready()
-        return call()
-    finally:
-        if server is not None:
-            server.stop()
-
-
 def _run(args) -> int:
-    def prepare():
-        overrides = args.overrides + (["train.learning_curve.enabled=false"] if args.no_learning_curve else [])
-        spec = _preflight(args.spec, overrides)
-        from flows.automl import automl_flow
+    from tunaflow import api
 
-        return lambda: automl_flow(spec)
-
-    summary = _with_prefect_server(prepare)
-    _print_summary(summary)
+    result = api.run(args.spec, args.overrides, learning_curve=False if args.no_learning_curve else None)
+    _print_summary(result)
     if args.json:
-        keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id",
-                "model_uri", "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps")
-        print(json.dumps({k: summary[k] for k in keys}))
+        print(json.dumps(result.to_json()))
     return EXIT_OK
 
 
 def _retrain(args) -> int:
-    def prepare():
-        spec = _preflight(args.spec, args.overrides, resumes_study=False)
-        from flows.retrain import retrain_flow
+    from tunaflow import api
 
-        return lambda: retrain_flow(spec)
-
-    summary = _with_prefect_server(prepare)
-    _print_summary(summary)
-    print(f"decision     {summary['decision']}: {summary['reason']}\n"
-          f"champion     models:/{summary['registered_model']}/{summary['champion_version']}")
+    result = api.retrain(args.spec, args.overrides)
+    _print_summary(result)
+    print(f"decision     {result.decision}: {result.reason}\n"
+          f"champion     models:/{result.registered_model}/{result.champion_version}")
     if args.json:
-        keys = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id", "model_uri",
-                "alias", "registered_model", "version", "prefect_flow_run_id", "decision", "reason",
-                "compared_with", "champion_version", "champion_metrics", "warm_started_from_study")
-        print(json.dumps({k: summary[k] for k in keys}))
+        print(json.dumps(result.to_json()))
     return EXIT_OK
 
 
 def _deploy(args) -> int:
-    spec = _preflight(args.spec, args.overrides, resumes_study=False)
-    # DESIGN: nothing imports deployments; the command that starts a deployment is the
-    # one exception, and it imports it only when asked to deploy.
-    from deployments import retrain as retrain_deployment
+    from tunaflow import api
+
+    spec = api.validate(args.spec, args.overrides, resumes_study=False)
+    from tunaflow.deployments import retrain as retrain_deployment  # imports Prefect's deployment machinery
 
     if args.prefect_yaml:
         command = " ".join(["tunaflow deploy", args.spec, "--cron", repr(args.cron), "--timezone", args.timezone,
@@ -171,7 +123,7 @@ def _deploy(args) -> int:
         print(f"wrote {path}: deployment {retrain_deployment.deployment_name(spec)} for work pool {args.work_pool}")
         return EXIT_OK
     retrain_deployment.cron_schedule(args.cron, args.timezone)  # bad input before a server starts
-    from flows.server import start_temporary_server
+    from tunaflow.tasks.prefect.server import start_temporary_server
 
     # a long-running deployment needs the server's scheduler: a full server, not an ephemeral one
     server = start_temporary_server(scheduler=True)
@@ -186,13 +138,13 @@ def _deploy(args) -> int:
 
 
 def _rollback(args) -> int:
-    from components.errors import UserInputError
-    from tasks.registry import rollback_alias
-    from tasks.settings import missing_sqlite_file, tracking_uri
+    from tunaflow.components.errors import UserInputError
+    from tunaflow.tasks.mlflow.registry import rollback_alias
+    from tunaflow.tasks.settings import missing_sqlite_file, tracking_uri
 
     if missing_sqlite_file(tracking_uri()):
         raise UserInputError(args.name, "no registered model of that name (empty registry)")
-    from tasks.tracking import use_tracking_store
+    from tunaflow.tasks.mlflow.tracking import use_tracking_store
 
     use_tracking_store()
     before, after = rollback_alias(args.name, args.alias)
@@ -201,49 +153,41 @@ def _rollback(args) -> int:
 
 
 def _predict(args) -> int:
-    from components.errors import UserInputError
-    from tasks.predict import predict_file
+    from tunaflow import api
 
-    if args.batch_size < 1:
-        raise UserInputError("--batch-size", f"expected a positive number of rows, got {args.batch_size}")
-    n = predict_file(args.model_uri, args.input, args.out, args.batch_size)
+    n = api.predict(args.model_uri, args.input, args.out, batch_size=args.batch_size, progress=True)
     print(f"scored {n} row(s) with {args.model_uri} -> {args.out}")
     return EXIT_OK
 
 
 def _worker(args) -> int:
-    def prepare():
-        spec = _preflight(args.spec, args.overrides)
-        from flows.worker import study_worker_flow
-        from tasks.worker import check_joinable
+    from tunaflow import api
 
-        check_joinable(spec)
-        return lambda: study_worker_flow(spec)
-
-    report = _with_prefect_server(prepare)
-    print(f"worker {report['worker']}: {report['trials']} trial(s) of study {report['study']} "
-          f"in {report['seconds']:.0f}s")
+    report = api.worker(args.spec, args.overrides)
+    print(f"worker {report.worker}: {report.trials} trial(s) of study {report.study} in {report.seconds:.0f}s")
     return EXIT_OK
 
 
 def _validate(args) -> int:
-    spec = _preflight(args.spec, args.overrides)
+    from tunaflow import api
+
+    spec = api.validate(args.spec, args.overrides)
     print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, "
           f"{len(spec.search.space)} searched field(s), {spec.search.n_trials} trials)")
     return EXIT_OK
 
 
 def _schema(args) -> int:
-    from components.spec import ExperimentSpec
+    from tunaflow import api
 
-    print(json.dumps(ExperimentSpec.model_json_schema(), indent=2))
+    print(json.dumps(api.schema(), indent=2))
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     _quiet_prefect_defaults()
     args = _parser().parse_args(argv)
-    from components.errors import UserInputError
+    from tunaflow.components.errors import UserInputError
 
     try:
         return {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,

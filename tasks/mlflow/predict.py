@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from components.batch_input import ExpectedInput, read_batch_input
-from components.errors import UserInputError
-from tasks.settings import missing_sqlite_file
-from tasks.tracking import use_tracking_store
+from tunaflow.components.batch_input import ExpectedInput, read_batch_input
+from tunaflow.components.errors import UserInputError
+from tunaflow.tasks.settings import missing_sqlite_file
+from tunaflow.tasks.mlflow.tracking import use_tracking_store
 
 
 def open_model(model_uri: str):
@@ -23,7 +23,7 @@ def open_model(model_uri: str):
 
     An empty embedded registry is reported without opening it, which would create it.
     """
-    from tasks.settings import tracking_uri
+    from tunaflow.tasks.settings import tracking_uri
 
     if model_uri.startswith("models:/") and missing_sqlite_file(tracking_uri()):
         raise UserInputError(model_uri, "not found (empty registry); expected models:/NAME@ALIAS or /VERSION")

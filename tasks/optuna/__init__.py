@@ -1,0 +1,1 @@
+"""What talks to Optuna's storage: opening studies, the admission lock, warm starts, the objective, reports."""

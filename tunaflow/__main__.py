@@ -1,0 +1,5 @@
+"""``python -m tunaflow``: the command line."""
+
+from tunaflow.cli import run
+
+run()

@@ -1,0 +1,230 @@
+"""The Python API: the command line's checks and flows, returning typed results.
+
+Every function runs the same checks as its command (spec, data, storage, tracking store,
+study fingerprint, warm start) before anything is written, and raises ``UserInputError``
+with the same one-line messages the command line prints. Heavy libraries are imported
+when a function is called, so ``import tunaflow`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Callable
+
+import yaml
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from tunaflow.components.spec import ExperimentSpec
+
+    SpecLike: TypeAlias = ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str]
+    Overrides: TypeAlias = Mapping[str, Any] | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``tunaflow run --json`` prints: the study, the best trial, the registered model."""
+
+    study: str
+    n_trials: int
+    n_pruned: int
+    best_value: float | None
+    best_params: dict
+    best_trial: int | None
+    test_metrics: dict
+    mlflow_run_id: str
+    model_uri: str
+    registered_model: str
+    version: str
+    alias: str
+    prefect_flow_run_id: str | None
+    more_data_helps: bool | None
+
+    JSON_KEYS = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id", "model_uri",
+                 "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps")
+
+    @classmethod
+    def from_summary(cls, summary: dict):
+        return cls(**{f.name: summary.get(f.name) for f in fields(cls)})
+
+    def to_json(self) -> dict:
+        """The object ``--json`` prints (plain JSON values)."""
+        return {key: getattr(self, key) for key in self.JSON_KEYS}
+
+
+@dataclass(frozen=True)
+class RetrainResult(RunResult):
+    """A retraining: the run's fields, and whether the challenger took the champion alias."""
+
+    decision: str = "kept"  # promoted | kept
+    reason: str = ""
+    compared_with: str | None = None
+    champion_version: str | None = None
+    champion_metrics: dict | None = field(default=None)
+    warm_started_from_study: str | None = None
+
+    JSON_KEYS = RunResult.JSON_KEYS + ("decision", "reason", "compared_with", "champion_version",
+                                       "champion_metrics", "warm_started_from_study")
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """What one ``tunaflow worker`` did: its name, the study, trials finished, seconds."""
+
+    study: str
+    worker: str
+    trials: int
+    seconds: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def override_list(overrides: Overrides) -> list[str]:
+    """``--set`` strings from a list of them or a mapping of dotted paths to values."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        # a value is read back as YAML (as after --set); flow style keeps lists and mappings on one line
+        return [f"{path}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
+                for path, value in overrides.items()]
+    if isinstance(overrides, str):
+        return [overrides]
+    return list(overrides)
+
+
+def load_spec(spec: SpecLike, overrides: Overrides = None) -> ExperimentSpec:
+    """An ``ExperimentSpec`` from a YAML path, a mapping of sections or a spec, with ``--set``-style overrides."""
+    from tunaflow.components.spec import ExperimentSpec, apply_overrides, build_spec, read_spec_file
+
+    extra = override_list(overrides)
+    if isinstance(spec, ExperimentSpec):
+        if not extra:
+            return spec
+        tree, where = spec.model_dump(mode="json"), "spec"
+    elif isinstance(spec, Mapping):
+        tree, where = dict(spec), "spec"
+    else:
+        tree, where = read_spec_file(spec), str(spec)
+    return build_spec(apply_overrides(tree, extra), where=where)
+
+
+def validate(spec: SpecLike, overrides: Overrides = None, *, resumes_study: bool = True) -> ExperimentSpec:
+    """Every check ``run`` makes before it writes anything; the validated spec comes back.
+
+    ``resumes_study=False`` skips the check that an existing study of the spec's name was
+    made by the same trials (retraining starts a new study each time).
+    """
+    from tunaflow.components.checks import check_experiment
+    from tunaflow.tasks.mlflow.tracking import check_tracking_store
+    from tunaflow.tasks.optuna.storage import check_study_matches
+    from tunaflow.tasks.optuna.warm_start import check_warm_start
+
+    spec = load_spec(spec, overrides)
+    check_experiment(spec)
+    if resumes_study:
+        check_study_matches(spec)
+    check_tracking_store()
+    check_warm_start(spec)
+    return spec
+
+
+def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
+    """Start Prefect's temporary server (it boots while ``prepare`` checks the input), then
+    run the call that ``prepare`` returns once the server is ready; stop the server after.
+
+    Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from tunaflow.tasks.prefect.server import start_temporary_server
+
+    server = start_temporary_server()
+    try:
+        call = prepare()
+        if server is not None:
+            server.wait_ready()
+        return call()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(spec: SpecLike, overrides: Overrides = None, *, learning_curve: bool | None = None) -> RunResult:
+    """Run a spec end to end as a Prefect flow (``tunaflow run``); the registered model comes back.
+
+    ``learning_curve=False`` skips the learning curve (``--no-learning-curve``).
+    """
+    extra = override_list(overrides)
+    if learning_curve is not None:
+        extra.append(f"train.learning_curve.enabled={str(learning_curve).lower()}")
+
+    def prepare():
+        checked = validate(spec, extra)
+        from tunaflow.flows.automl import automl_flow
+
+        return lambda: automl_flow(checked)
+
+    return RunResult.from_summary(with_prefect_server(prepare))
+
+
+def retrain(spec: SpecLike, overrides: Overrides = None) -> RetrainResult:
+    """One retraining now (``tunaflow retrain``): a challenger promoted only if it beats the champion."""
+
+    def prepare():
+        checked = validate(spec, overrides, resumes_study=False)
+        from tunaflow.flows.retrain import retrain_flow
+
+        return lambda: retrain_flow(checked)
+
+    return RetrainResult.from_summary(with_prefect_server(prepare))
+
+
+def worker(spec: SpecLike, overrides: Overrides = None) -> WorkerResult:
+    """Join the spec's existing study and run trials until its budget is spent (``tunaflow worker``)."""
+
+    def prepare():
+        checked = validate(spec, overrides)
+        from tunaflow.flows.worker import study_worker_flow
+        from tunaflow.tasks.worker import check_joinable
+
+        check_joinable(checked)
+        return lambda: study_worker_flow(checked)
+
+    report = with_prefect_server(prepare)
+    return WorkerResult(study=report["study"], worker=report["worker"], trials=report["trials"],
+                        seconds=report["seconds"])
+
+
+def predict(model_uri: str, input_path: str | os.PathLike[str], out: str | os.PathLike[str], *,
+            batch_size: int = 1024, progress: bool = False) -> int:
+    """Score a CSV or NPZ file with a registered model into ``out`` (.csv or .npz); the row count.
+
+    The file holds ``label`` and one ``proba_<class>`` per class for every input row.
+    """
+    from tunaflow.components.errors import UserInputError
+    from tunaflow.tasks.mlflow.predict import predict_file
+
+    if batch_size < 1:
+        raise UserInputError("--batch-size", f"expected a positive number of rows, got {batch_size}")
+    return predict_file(model_uri, str(input_path), str(out), batch_size, progress=progress)
+
+
+def schema() -> dict:
+    """The JSON schema of the spec (``tunaflow schema``)."""
+    from tunaflow.components.spec import ExperimentSpec
+
+    return ExperimentSpec.model_json_schema()
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("tunaflow")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
