@@ -46,6 +46,11 @@ class TemporaryServer:
         )
         # Prefect reads its settings when first imported: point it here before that.
         os.environ["PREFECT_API_URL"] = self.api_url
+        # This server has no UI and ends with the command: a "View at" link to it would be
+        # dead. An empty UI URL makes Prefect print none.
+        self.blanked_ui_url = "PREFECT_UI_URL" not in os.environ
+        if self.blanked_ui_url:
+            os.environ["PREFECT_UI_URL"] = ""
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -81,6 +86,8 @@ class TemporaryServer:
                 self.process.kill()
                 self.process.wait()
         os.environ.pop("PREFECT_API_URL", None)
+        if self.blanked_ui_url:
+            os.environ.pop("PREFECT_UI_URL", None)
 
 
 def start_temporary_server(scheduler: bool = False) -> TemporaryServer | None:

@@ -25,8 +25,9 @@ BIN = Path(sys.executable).parent
 
 
 def _env(home: Path, **extra) -> dict:
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "TUNAFLOW_HOME": str(home), "PYTHONPATH": path, "PREFECT_API_URL": PREFECT_API_URL.value(),
+    # the installed package is all a runner needs: nothing of the checkout goes on the path
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return {**env, "TUNAFLOW_HOME": str(home), "PREFECT_API_URL": PREFECT_API_URL.value(),
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), **extra}
 
 

@@ -22,7 +22,6 @@ from tunaflow.tasks.settings import default_storage_url, tracking_uri
 from tests.conftest import module_home, tiny_spec_tree
 
 NAME = "rt"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _spec(**sections):
@@ -34,8 +33,8 @@ def _spec(**sections):
 def _retrain_command(home: Path, spec, *args) -> dict:
     path = home / "spec.yaml"
     path.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
-    env = {**os.environ, "TUNAFLOW_HOME": str(home), "PREFECT_API_URL": PREFECT_API_URL.value(),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "TUNAFLOW_HOME": str(home),
+           "PREFECT_API_URL": PREFECT_API_URL.value()}
     proc = subprocess.run([str(Path(sys.executable).parent / "tunaflow"), "retrain", str(path), "--json", *args],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

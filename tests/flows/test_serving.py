@@ -25,8 +25,8 @@ from tunaflow.tasks.register import register
 from tunaflow.tasks.run import finish_tracking, start_tracking
 from tunaflow.tasks.settings import tracking_uri
 from tests.conftest import module_home, tiny_spec_tree
+from tests.tunaflow.test_namespace import user_project
 
-REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -37,10 +37,8 @@ def _spec(name, source, **sections):
 
 
 def _env(home: Path) -> dict:
-    # the subprocesses run this checkout's code, in a worktree or in the main tree alike
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     # `mlflow models serve` execs `uvicorn` from PATH: the environment's bin comes first, as when activated
-    return {**os.environ, "TUNAFLOW_HOME": str(home), "PYTHONPATH": path,
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "TUNAFLOW_HOME": str(home),
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
 
@@ -82,6 +80,26 @@ def test_predict_scores_a_csv_with_the_console_script(in_registry, tmp_path):
     assert list(scored.columns) == ["label", "proba_setosa", "proba_versicolor", "proba_virginica"]
     assert scored["label"].tolist() == list(model.predict(frame))
     assert np.allclose(scored.filter(like="proba_").sum(axis=1), 1, atol=1e-4)
+
+
+def test_a_registered_model_loads_in_a_project_with_its_own_tasks_and_flows(in_registry, tmp_path):
+    """A service whose working directory has ``tasks.py`` and ``flows/`` loads the champion,
+    and its own modules stay its own."""
+    project = user_project(tmp_path / "service")
+    script = (
+        "import mlflow, pandas as pd, sys\n"
+        "from sklearn.datasets import load_iris\n"
+        "iris = load_iris()\n"
+        "model = mlflow.pyfunc.load_model('models:/tab@champion')\n"
+        "labels = model.predict(pd.DataFrame(iris.data[:5], columns=iris.feature_names))\n"
+        "import tasks, flows\n"
+        "assert tasks.OWNER == 'user' and flows.OWNER == 'user'\n"
+        "print(len(labels))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True,
+                          env=_env(in_registry), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "5"
 
 
 def test_predict_scores_an_npz_of_images(in_registry, tmp_path, capsys):

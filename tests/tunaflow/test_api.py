@@ -1,0 +1,94 @@
+"""The Python API: the command line's checks and messages, typed results, the same flows."""
+
+import json
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import yaml
+
+import tunaflow
+from tunaflow.cli import main
+from tests.conftest import tiny_spec_tree
+
+
+def _write(tmp_path, tree, name="spec.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(tree))
+    return str(path)
+
+
+def test_load_spec_takes_a_path_a_mapping_or_a_spec_with_overrides(tmp_path):
+    path = _write(tmp_path, tiny_spec_tree(name="api-a"))
+    from_path = tunaflow.load_spec(path, {"search.n_trials": 5, "model.units": [16, 8], "model.layers": 2,
+                                               "train.lr": 0.02})
+    assert (from_path.search.n_trials, list(from_path.model.units), from_path.train.lr) == (5, [16, 8], 0.02)
+    from_tree = tunaflow.load_spec(tiny_spec_tree(name="api-a"), ["search.n_trials=5"])
+    assert from_tree.search.n_trials == 5
+    again = tunaflow.load_spec(from_tree, {"seed": 11})
+    assert again.seed == 11 and from_tree.seed == 3
+
+
+def test_validate_writes_nothing_and_returns_the_checked_spec(tmp_path, tunaflow_home):
+    spec = tunaflow.validate(_write(tmp_path, tiny_spec_tree(name="api-b")))
+    assert spec.name == "api-b"
+    assert not tunaflow_home.exists() or not any(tunaflow_home.iterdir())
+
+
+@pytest.mark.parametrize("tree,overrides", [
+    (tiny_spec_tree(train={"epochs": "ten"}), None),
+    (tiny_spec_tree(data={"source": "cifar"}), None),
+    (tiny_spec_tree(), {"train.lrr": 0.1}),
+    (tiny_spec_tree(search={"storage": "postgresql://u:hunter2@127.0.0.1:1/x"}), None),
+])
+def test_errors_are_the_command_lines_lines(tree, overrides, tmp_path, capsys, tunaflow_home):
+    path = _write(tmp_path, tree)
+    with pytest.raises(tunaflow.UserInputError) as raised:
+        tunaflow.validate(path, overrides)
+    cli_args = ["validate", path] + [f"--set={k}={v}" for k, v in (overrides or {}).items()]
+    assert main(cli_args) == 2
+    assert capsys.readouterr().err.strip() == f"tunaflow: error: {raised.value}"
+    assert "hunter2" not in str(raised.value)
+
+
+def test_run_returns_a_typed_result_with_the_json_fields(prefect_harness, tmp_path):
+    result = tunaflow.run(tiny_spec_tree(name="api-run"), {"search.n_trials": 2}, learning_curve=False)
+    assert isinstance(result, tunaflow.RunResult)
+    assert result.n_trials == 2 and result.model_uri == "models:/api-run/1" and result.alias == "champion"
+    assert result.more_data_helps is None  # the learning curve was skipped
+    assert set(result.to_json()) == set(tunaflow.RunResult.JSON_KEYS)
+    json.dumps(result.to_json())
+    with pytest.raises(FrozenInstanceError):
+        result.n_trials = 3
+    # the registered model scores a file through the API as through `tunaflow predict`
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    images = tmp_path / "images.npz"
+    np.savez(images, X=load_digits().images[:7])
+    assert tunaflow.predict(result.model_uri, images, tmp_path / "scored.csv") == 7
+    assert len((tmp_path / "scored.csv").read_text().splitlines()) == 8
+
+
+def test_worker_through_the_api_joins_the_study_and_spends_a_raised_budget(prefect_harness):
+    tree = tiny_spec_tree(name="api-worker")
+    tunaflow.run(tree, learning_curve=False)
+    report = tunaflow.worker(tree, {"search.n_trials": 3})
+    assert isinstance(report, tunaflow.WorkerResult)
+    assert (report.study, report.trials) == ("api-worker", 1)
+
+
+def test_version_on_the_command_line_and_in_python():
+    assert tunaflow.__version__ == version("tunaflow")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tunaflow"), "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"tunaflow {tunaflow.__version__}"
+
+
+def test_importing_tunaflow_loads_no_heavy_library():
+    probe = "import sys, tunaflow; print(sorted({'torch', 'prefect', 'mlflow', 'optuna'} & set(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
