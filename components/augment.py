@@ -12,11 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-import albumentations as A
 import numpy as np
 import torch
 
-from tunaflow.components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
+from tunaflow.components.augment_pipeline import build_pipeline, pipeline_from_dict, pipeline_to_dict, transform_dicts
 from tunaflow.components.augment_prefetch import PrefetchedEpochs
 from tunaflow.components.augment_spec import AugmentSpec
 from tunaflow.components.augment_vectorized import VectorizedPipeline
@@ -111,7 +110,7 @@ class ImageAugmentation:
                     break
                 parts.append(self.vectorized(images[start:start + self.chunk], generator))
             return torch.cat(parts).permute(0, 2, 3, 1) if parts else images.permute(0, 2, 3, 1)
-        compose = A.from_dict(self.pipeline)
+        compose = pipeline_from_dict(self.pipeline)
         compose.set_random_seed(seed)
         out = np.empty_like(images)
         for i, image in enumerate(images):

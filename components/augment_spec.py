@@ -3,8 +3,8 @@
 Image operations are keyed by name (``augment.image.rotate.p``), so every probability
 and magnitude has a readable dotted path for ``--set`` and ``search.space``, and the
 parameter-importance plots name what they measure. An operation with ``p: 0`` is off;
-all of them are off unless the spec turns them on. They run in the order listed in
-``IMAGE_OPS`` (geometry, then intensity, then occlusion), whatever the YAML order.
+all of them are off unless the spec turns them on. The operations, what their magnitudes
+mean and their order are in ``augment_ops.IMAGE_OPS``.
 """
 
 from __future__ import annotations
@@ -13,40 +13,31 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
+from tunaflow.components.augment_ops import IMAGE_OPS, Magnitude
 from tunaflow.components.spec_section import SpecSection as _Section
 
 
 Probability = Field(default=0.0, ge=0, le=1, description="Probability of applying the operation to an image.")
-
-# name -> (what the magnitude means, its upper bound, its default); flips have none
-IMAGE_OPS: dict[str, tuple[str, float, float] | None] = {
-    "rotate": ("largest angle in degrees (uniform in +-magnitude)", 180.0, 15.0),
-    "translate": ("largest shift as a fraction of the image side, per axis", 0.5, 0.1),
-    "scale": ("largest zoom in or out as a fraction (scale in 1 +- magnitude)", 0.5, 0.1),
-    "hflip": None,
-    "vflip": None,
-    "elastic": ("typical elastic displacement as a fraction of the image side", 0.25, 0.05),
-    "brightness_contrast": ("largest change of brightness and of contrast, a fraction of the range", 1.0, 0.2),
-    "noise": ("largest std of gaussian noise, a fraction of the pixel range", 0.5, 0.05),
-    "cutout": ("side of the square hole as a fraction of the image side", 0.75, 0.25),
-}
 
 
 class FlipOp(_Section):
     p: float = Probability
 
 
-def _op_model(name: str, meaning: str, high: float, default: float) -> type[BaseModel]:
+def _op_model(name: str, magnitude: Magnitude) -> type[BaseModel]:
+    meaning = magnitude.meaning
     return create_model(
         f"{name.title().replace('_', '')}Op",
         __base__=_Section,
         __doc__=f"Image operation {name!r}: magnitude is the {meaning}.",
         p=(float, Probability),
-        magnitude=(float, Field(default=default, ge=0, le=high, description=meaning.capitalize() + ".")),
+        magnitude=(float, Field(default=magnitude.default, ge=0, le=magnitude.high,
+                                description=meaning.capitalize() + ".")),
     )
 
 
-_OP_MODELS = {name: FlipOp if info is None else _op_model(name, *info) for name, info in IMAGE_OPS.items()}
+_OP_MODELS = {name: FlipOp if op.magnitude is None else _op_model(name, op.magnitude)
+              for name, op in IMAGE_OPS.items()}
 
 _ImageFields = create_model(
     "_ImageFields",

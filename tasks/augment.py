@@ -6,7 +6,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import albumentations as A
 import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
@@ -14,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tunaflow.components.augment import Augmentation, describe_augmentation, image_augmentation_from_pipeline
+from tunaflow.components.augment_pipeline import load_pipeline, save_pipeline
 from tunaflow.components.data import DataSplits
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.seeding import derive_seed
@@ -45,7 +45,7 @@ def log_augmentation(augmentation: Augmentation | None, run_id: str | None = Non
     if augmentation is not None and augmentation.image is not None:
         with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
             path = Path(workdir) / PIPELINE_FILE
-            A.save(A.from_dict(augmentation.image.pipeline), str(path), data_format="json")
+            save_pipeline(augmentation.image.pipeline, str(path))
             if run_id is None:
                 mlflow.log_artifact(str(path))
             else:
@@ -85,7 +85,7 @@ def load_augmentation(run_id: str, seed: int, engine: str | None = None) -> Augm
                 files[name] = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name, dst_path=workdir)
             except Exception as error:  # MLflow raises several types for a missing run or file
                 raise UserInputError(f"run {run_id}", f"no image augmentation to reload ({name}: {error})") from None
-        pipeline = A.to_dict(A.load(files[PIPELINE_FILE], data_format="json"))
+        pipeline = load_pipeline(files[PIPELINE_FILE])
         described = json.loads(Path(files[DESCRIPTION_FILE]).read_text())
     return image_augmentation_from_pipeline(pipeline, described["value_range"], engine or described["engine"],
                                             derive_seed(seed, "augment"))

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tunaflow.components.augment import Augmentation, Mixup, build_augmentation
+from tunaflow.components.augment_ops import IMAGE_OPS
 from tunaflow.components.augment_pipeline import build_pipeline, pipeline_to_dict, transform_dicts
 from tunaflow.components.augment_spec import AugmentSpec, ImageAugmentSpec
 from tunaflow.components.augment_vectorized import VectorizedPipeline
@@ -37,6 +38,28 @@ def test_vectorized_engine_matches_albumentations(transform):
     engine = VectorizedPipeline(transform_dicts(pipeline_to_dict(compose)))
     got = engine(torch.from_numpy(image).permute(2, 0, 1)[None], torch.Generator().manual_seed(0))
     np.testing.assert_allclose(got[0].permute(1, 2, 0).numpy(), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", list(IMAGE_OPS))
+def test_each_operation_is_one_entry_that_both_engines_run(name):
+    """The spec field, albumentations' transform and the vectorized step come from one entry."""
+    op = IMAGE_OPS[name]
+    settings = {"p": 1.0} if op.magnitude is None else {"p": 1.0, "magnitude": op.magnitude.high / 2}
+    spec = ImageAugmentSpec.model_validate({name: settings})
+    assert [n for n, _ in spec.active()] == [name]
+    assert (op.magnitude is None) == ("magnitude" not in type(getattr(spec, name)).model_fields)
+    compose = build_pipeline(spec, (12, 10))
+    assert [type(t).__name__ for t in compose.transforms] == [op.transform]
+    image = np.random.default_rng(1).random((12, 10, 1)).astype(np.float32)
+    engine = VectorizedPipeline(transform_dicts(pipeline_to_dict(compose)))
+    assert [type(s).__name__ for s in engine.steps] == [op.step]
+    got = engine(torch.from_numpy(image).permute(2, 0, 1)[None], torch.Generator().manual_seed(0))
+    assert got.shape == (1, 1, 12, 10) and not torch.equal(got[0].permute(1, 2, 0), torch.from_numpy(image))
+
+
+def test_operations_run_in_the_order_of_the_table():
+    spec = ImageAugmentSpec.model_validate({name: {"p": 0.5} for name in reversed(list(IMAGE_OPS))})
+    assert [name for name, _ in spec.active()] == list(IMAGE_OPS)
 
 
 def _engine(ops: dict, shape=(16, 16)) -> VectorizedPipeline:
