@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-BENCHMARKS = ["pipeline_overhead", "training_loop", "search_efficiency", "augmentation", "scaling"]
+BENCHMARKS = ["pipeline_overhead", "training_loop", "cold_start", "search_efficiency", "augmentation", "scaling"]
 
 
 def _machine() -> dict:

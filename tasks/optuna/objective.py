@@ -85,6 +85,9 @@ def progress_callback(n_trials: int, multi_objective: bool, logger=None):
             except ValueError:
                 best = "no complete trial yet"
             value = f"{trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
+        if trial.state == optuna.trial.TrialState.PRUNED:
+            # Optuna gives a pruned trial its last reported value (steps are epochs): not a final one
+            value = f"pruned at epoch {trial.last_step}" if trial.last_step is not None else "pruned"
         seconds = trial.duration.total_seconds() if trial.duration else 0
         params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
         logger.info(f"trial {done}/{n_trials} #{trial.number}: {value:>8}  {best}  "
