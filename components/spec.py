@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -219,12 +217,10 @@ class ExperimentSpec(_Section):
         return self.tracking.registered_model or self.name
 
     def study_digest(self) -> str:
-        """A digest of what makes trials comparable (the budget may change on resume)."""
-        tree = self.model_dump(mode="json")
-        for key in ("n_trials", "timeout", "workers", "storage", "heartbeat", "cluster"):
-            tree["search"].pop(key, None)
-        tree.pop("tracking")
-        return hashlib.sha256(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
+        """The study's fingerprint: a digest of what changes a trial's value (components/fingerprint.py)."""
+        from tunaflow.components.fingerprint import study_fingerprint  # it reads specs: imported late
+
+        return study_fingerprint(self)
 
 
 _UNION_TAGS = {"mlp", "cnn", "float", "int", "categorical", *SCHEDULES}

@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from tunaflow.components.selection import select_trial
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import build_pruner, build_sampler
+from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerprint, settings_changes
 from tunaflow.tasks.optuna.objective import FINISHED
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
 from tunaflow.tasks.optuna.study_report import log_study_plots, study_markdown
@@ -48,7 +49,9 @@ class SearchPlan:
     remaining: int
 
 
-def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run_id: str = "") -> optuna.Study:
+def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run_id: str = "",
+                 log=None) -> optuna.Study:
+    """The spec's study, created or resumed; a resume whose resumable settings changed says so in ``log``."""
     study = optuna.create_study(
         storage=storage,
         study_name=spec.name,
@@ -57,9 +60,10 @@ def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run
         pruner=build_pruner(spec.search, spec.train.epochs),
         load_if_exists=True,
     )
-    if "tunaflow.spec_digest" not in study.user_attrs:
-        study.set_user_attr("tunaflow.spec_digest", spec.study_digest())
-        study.set_user_attr("tunaflow.objectives", [o.metric for o in spec.search.objective_specs])
+    check_fingerprint(spec, study.user_attrs)  # the flow called directly skips the API's checks
+    if log is not None and (changes := settings_changes(spec, study.user_attrs)):
+        log.info(changes)
+    record_fingerprint(study, spec)
     # lineage: the latest flow run that worked on the study; `tunaflow worker` joins it
     study.set_user_attr("tunaflow.mlflow_parent_run_id", ctx.parent_run_id)
     study.set_user_attr("tunaflow.mlflow_search_run_id", search_run_id)
@@ -90,7 +94,7 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
         tags["tunaflow.prefect_flow_run_id"] = ctx.flow_run_id
     run = MlflowClient(ctx.tracking_uri).create_run(ctx.experiment_id, run_name="search", tags=tags)
     storage = open_storage(storage_url(spec))
-    study = create_study(spec, ctx, storage, run.info.run_id)
+    study = create_study(spec, ctx, storage, run.info.run_id, log=logger)
     finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
     remaining = max(0, spec.search.n_trials - finished)
     if finished:

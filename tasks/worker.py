@@ -29,6 +29,7 @@ from tunaflow.components.secrets import mask_url
 from tunaflow.components.data import DataSplits
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tunaflow.tasks.optuna.fingerprint import check_fingerprint, settings_changes
 from tunaflow.tasks.optuna.objective import FINISHED, TrialObjective, progress_callback
 from tunaflow.tasks.optuna.storage import existing_study, open_storage, storage_url
 from tunaflow.tasks.optuna.study_lock import study_lock
@@ -164,6 +165,7 @@ def check_joinable(spec: ExperimentSpec) -> dict:
     if not study.user_attrs.get("tunaflow.mlflow_search_run_id"):
         raise UserInputError("name", f"study {spec.name!r} was not started by a search this version can join; "
                                      "run `tunaflow run` on it once")
+    check_fingerprint(spec, study.user_attrs)
     return study.user_attrs
 
 
@@ -178,6 +180,8 @@ def join_study(spec: ExperimentSpec) -> tuple[TrackingContext, str, DataSplits]:
     """What a worker started on its own needs: the study's MLflow run (from the study's
     lineage attributes) and the spec's data, split as the flow split it."""
     attrs = check_joinable(spec)
+    if changes := settings_changes(spec, attrs):  # against the latest flow run on the study
+        get_run_logger().info(changes)
     ctx = TrackingContext(use_tracking_store(), attrs["tunaflow.mlflow_experiment_id"],
                           attrs["tunaflow.mlflow_parent_run_id"], str(flow_run.get_id() or ""))
     return ctx, attrs["tunaflow.mlflow_search_run_id"], check_experiment(spec)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.secrets import mask_text, mask_url
 from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks.optuna.fingerprint import check_fingerprint
 from tunaflow.tasks.settings import default_storage_url, missing_sqlite_file
 
 
@@ -64,14 +65,8 @@ def existing_study(spec: ExperimentSpec) -> optuna.Study | None:
 
 
 def check_study_matches(spec: ExperimentSpec) -> None:
-    """A spec may resume its study only if what makes trials comparable is unchanged."""
+    """A spec may resume its study only if nothing that changes a trial's value changed
+    (tasks/optuna/fingerprint.py); sampler, budget, learning curve and the like may."""
     study = existing_study(spec)
-    if study is None:
-        return
-    digest = study.user_attrs.get("tunaflow.spec_digest")
-    if digest and digest != spec.study_digest():
-        raise UserInputError(
-            "name",
-            f"study {spec.name!r} already exists with a different spec; resume it with the same "
-            "spec, or give this experiment another name (--set name=...)",
-        )
+    if study is not None:
+        check_fingerprint(spec, study.user_attrs)
