@@ -5,6 +5,7 @@ from __future__ import annotations
 from tunaflow.components.augment_spec import check_augment_fits
 from tunaflow.components.data import DataSplits, load_dataset, split_dataset
 from tunaflow.components.errors import SpecError
+from tunaflow.components.extras import require_package
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import all_paths, check_space, grid_values
 from tunaflow.components.spec import CNNSpec, ExperimentSpec
@@ -13,6 +14,8 @@ from tunaflow.components.spec import CNNSpec, ExperimentSpec
 def check_experiment(spec: ExperimentSpec) -> DataSplits:
     """Load and split the data and check the spec against it; the splits come back."""
     check_space(spec)
+    if spec.search.cluster:
+        require_package("prefect_dask", "search.cluster", "a Dask cluster")
     if spec.search.sampler == "grid":
         grid_values(spec.search.space)
     splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))

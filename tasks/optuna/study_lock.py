@@ -8,10 +8,11 @@ with their holder, so a SIGKILLed worker never leaves the study locked.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import re
 from pathlib import Path
+
+from filelock import FileLock
 
 from tunaflow.tasks.settings import tunaflow_home
 
@@ -44,26 +45,21 @@ class StudyLock:
 
 
 class FileStudyLock(StudyLock):
-    """``flock`` on a file: released by the kernel when its process dies."""
+    """The operating system's lock on a file (``flock`` on POSIX, through filelock):
+    released by the system when its process dies."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.file = None
+        # shared by the threads of this object, as the study's admission is; other objects
+        # (and processes) on the same path exclude it
+        self.lock = FileLock(path, thread_local=False)
 
     def acquire(self) -> None:
-        if self.file is None:
-            self.file = open(self.path, "a+b")
-        fcntl.flock(self.file, fcntl.LOCK_EX)
+        self.lock.acquire()
         self.held = True
 
     def _unlock(self) -> None:
-        fcntl.flock(self.file, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        super().close()
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        self.lock.release(force=True)
 
 
 class PostgresStudyLock(StudyLock):

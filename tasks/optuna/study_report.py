@@ -1,14 +1,22 @@
-"""The study's report: plots under the search run, a Markdown summary as a Prefect artifact."""
+"""The study's report: plots under the search run, a Markdown summary as a Prefect artifact.
+
+PNG plots (matplotlib) are always drawn; the interactive HTML plot needs plotly, an
+optional extra (``tunaflow[plots]``): without it the run logs one line and goes on.
+"""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import warnings
 from pathlib import Path
 
 import mlflow
 import optuna
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 
+from tunaflow.components.extras import missing_package
 from tunaflow.tasks.mlflow.tracking import log_figure_artifact
 
 COMPLETE = optuna.trial.TrialState.COMPLETE
@@ -58,11 +66,24 @@ def log_study_plots(study: optuna.Study, objective_names: list[str]) -> None:
             figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
             log_figure_artifact(figure, f"plots/{key}.png")
         if "parallel_coordinate" in figures:
-            _log_html(optuna.visualization.plot_parallel_coordinate(study, target=target, target_name=name),
+            _log_html(lambda: optuna.visualization.plot_parallel_coordinate(study, target=target, target_name=name),
                       "plots/parallel_coordinate.html")
 
 
-def _log_html(figure, path: str) -> None:
+def _logger() -> logging.Logger:
+    try:
+        return get_run_logger()
+    except MissingContextError:  # called outside a flow run
+        return logging.getLogger("tunaflow.report")
+
+
+def _log_html(draw, path: str) -> None:
+    """``draw()``'s plotly figure as a self-contained HTML artifact, or one line saying why not."""
+    try:
+        figure = draw()
+    except ImportError as error:  # Optuna's plotly plots say so when plotly is missing
+        _logger().warning(f"{missing_package(path, 'an interactive plot', error)}; skipped")
+        return
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / Path(path).name
         figure.write_html(local, include_plotlyjs=True)
