@@ -4,13 +4,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
+# TORCH=cpu (the default) pins torch's CPU build through constraints.txt: a wheel this
+# project's machines hold on local disk, installed in seconds. `make venv TORCH=gpu` (on a
+# fresh .venv) drops the pin and lets pip choose torch within pyproject.toml's range: the
+# CUDA build on Linux, several GB; `train.device: auto` then trains on the GPU.
+TORCH  ?= cpu
+PIN    := $(if $(filter cpu,$(TORCH)),-c constraints.txt)
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check $(PIN)
 
 .PHONY: demo test test-all bench venv clean data example-digits-augment example-fashion-augment
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) torch==2.13.0
+	$(if $(PIN),$(PIP) torch==2.13.0)
 	$(PIP) -e '.[test,all]'
 	touch $(STAMP)
 
