@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tunaflow.components.augment_spec import check_augment_fits
 from tunaflow.components.data import DataSplits, load_dataset, split_dataset
+from tunaflow.components.devices import check_device
 from tunaflow.components.errors import SpecError
 from tunaflow.components.extras import require_package
 from tunaflow.components.seeding import derive_seed
@@ -14,6 +15,7 @@ from tunaflow.components.spec import CNNSpec, ExperimentSpec
 def check_experiment(spec: ExperimentSpec) -> DataSplits:
     """Load and split the data and check the spec against it; the splits come back."""
     check_space(spec)
+    check_device(spec.train.device)
     if spec.search.cluster:
         require_package("prefect_dask", "search.cluster", "a Dask cluster")
     if spec.search.sampler == "grid":

@@ -91,6 +91,8 @@ class TrainSpec(_Section):
     lr_schedule: LRSchedule = Field(default_factory=ConstantSchedule)
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
     learning_curve: LearningCurveSpec = Field(default_factory=LearningCurveSpec)
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        default="auto", description="Where networks train: auto picks cuda, then mps, when torch sees one; else cpu.")
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> "TrainSpec":

@@ -10,15 +10,16 @@ from typing import Callable, Generator
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+from skorch.callbacks import Callback, EpochTimer, GradientNormClipping, PassthroughScoring
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
-from skorch.utils import TeeGenerator
 
+from tunaflow.components.devices import resolve_device
+from tunaflow.components.lr_schedulers import schedule_callbacks
 from tunaflow.components.models import weight_layers
-from tunaflow.components.schedules import OneCycleSchedule, PlateauSchedule, is_formula, scheduled_lr
 from tunaflow.components.seeding import random_state, set_random_state
 from tunaflow.components.spec import TrainSpec, per_layer
+from tunaflow.components.stopping import PatienceStopping, best_epoch, stop_requested
 
 _OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -50,7 +51,9 @@ class TensorBatchLoader:
 
     def __iter__(self):
         n = len(self.X)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        order = None
+        if self.shuffle:  # drawn on the CPU (the seeded generator's), moved to the data once per epoch
+            order = torch.randperm(n, generator=self.generator).to(self.X.device)
         augment = self.transform.start_epoch(self.X) if self.transform is not None else None
         for start in range(0, n, self.batch_size):
             if order is None:
@@ -92,22 +95,60 @@ def optimizer_params(train: TrainSpec) -> dict:
     return params
 
 
+class BatchAccuracy(Callback):
+    """Validation accuracy counted from each batch's logits as skorch hands them over.
+
+    skorch's ``EpochScoring("accuracy")`` caches every batch, predicts again through the
+    net and scores with scikit-learn at the epoch's end: on small networks that costs as
+    much as an epoch's arithmetic. Counting correct predictions per batch gives the same
+    value (argmax of the logits is argmax of their softmax).
+    """
+
+    def __init__(self, name: str = "valid_acc", on_train: bool = False):
+        self.name = name
+        self.on_train = on_train
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.correct_, self.count_ = 0, 0
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training == self.on_train and batch[1] is not None:
+            # a tensor sum: no device sync per batch
+            self.correct_ = self.correct_ + (y_pred.argmax(1) == batch[1].to(y_pred.device)).sum()
+            self.count_ += len(batch[1])
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.count_:
+            net.history.record(self.name, float(self.correct_) / self.count_)
+
+
 class RegularizedClassifier(NeuralNetClassifier):
     """skorch's classifier with L1 and L2 penalties on weights (never biases), per layer,
-    and a leaner per-batch path.
+    extended only through skorch's public hooks.
 
     ``l1``/``l2`` are one coefficient or one per linear/conv layer in order. The penalty
-    is added to the training loss only; validation losses stay comparable across trials.
+    is added to the training loss only (``get_loss``); validation losses stay comparable
+    across trials.
 
-    Per batch, skorch calls every callback for every event and re-applies train/eval mode
-    to the module; on small networks that Python costs as much as the arithmetic. Here an
-    event goes only to callbacks that handle it, and the mode is set only when it changes.
+    skorch calls every callback for every event of every batch, so the default callbacks
+    are only those whose values tunaflow reads (``get_default_callbacks``): the epoch
+    timer, the train and validation losses and a validation accuracy counted batch by
+    batch; no print log. ``fit_loop`` runs epoch by epoch and ends after an epoch whose
+    history row asks to stop (``stopping.PatienceStopping``); no exception is part of it.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.l1 = l1
         self.l2 = l2
+
+    def get_default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_acc", BatchAccuracy(name="valid_acc")),
+        ]
 
     def _penalized(self) -> list[tuple[torch.Tensor, float, float]]:
         layers = weight_layers(self.module_)
@@ -119,40 +160,6 @@ class RegularizedClassifier(NeuralNetClassifier):
         self.penalized_ = self._penalized()
         return self
 
-    def initialize_callbacks(self):
-        super().initialize_callbacks()
-        self.listeners_: dict[str, list] = {}
-        return self
-
-    def _listeners(self, method_name: str) -> list:
-        listeners = self.listeners_.get(method_name)
-        if listeners is None:
-            default = getattr(Callback, method_name, None)
-            listeners = [cb for _, cb in self.callbacks_ if getattr(type(cb), method_name, None) is not default]
-            self.listeners_[method_name] = listeners
-        return listeners
-
-    def notify(self, method_name, **cb_kwargs):
-        getattr(self, method_name)(self, **cb_kwargs)
-        for callback in self._listeners(method_name):
-            getattr(callback, method_name)(self, **cb_kwargs)
-
-    def train_step(self, batch, **fit_params):
-        # the optimizers here need no closure (LBFGS is not offered), so step them plainly
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        if self._listeners("on_grad_computed"):
-            self.notify("on_grad_computed", named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
-        self._step_optimizer(None)
-        return step
-
-    def _set_training(self, training=True):
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
@@ -163,70 +170,35 @@ class RegularizedClassifier(NeuralNetClassifier):
                     loss = loss + l2 * weight.pow(2).sum()
         return loss
 
-
-class LearningRateSchedule(Callback):
-    """Applies ``train.lr_schedule`` and records the learning rate of each epoch as ``lr``.
-
-    Formula schedules set the rate at each epoch's start; one-cycle steps torch's
-    OneCycleLR after every batch; plateau steps ReduceLROnPlateau on the validation loss.
-    """
-
-    def __init__(self, train: TrainSpec):
-        self.train = train
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        schedule = self.train.lr_schedule
-        self.scheduler_ = None
-        if isinstance(schedule, OneCycleSchedule):
-            steps = -(-len(X) // net.batch_size)
-            self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
-                net.optimizer_, max_lr=schedule.max_lr or 10 * self.train.lr, epochs=net.max_epochs,
-                steps_per_epoch=steps, pct_start=schedule.pct_start)
-        elif isinstance(schedule, PlateauSchedule):
-            self.scheduler_ = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                net.optimizer_, mode="min", factor=schedule.factor, patience=schedule.patience,
-                min_lr=schedule.min_lr)
-
-    def _set(self, net, lr: float) -> None:
-        for group in net.optimizer_.param_groups:
-            group["lr"] = lr
-
-    def on_epoch_begin(self, net, **kwargs):
-        epoch = len(net.history) - 1
-        schedule = self.train.lr_schedule
-        if is_formula(schedule):
-            self._set(net, scheduled_lr(schedule, epoch, self.train.lr, net.max_epochs))
-        elif isinstance(schedule, PlateauSchedule) and epoch < schedule.warmup_epochs:
-            self._set(net, self.train.lr * (epoch + 1) / schedule.warmup_epochs)
-        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training and isinstance(self.scheduler_, torch.optim.lr_scheduler.OneCycleLR):
-            if self.scheduler_.last_epoch + 1 < self.scheduler_.total_steps:
-                self.scheduler_.step()
-
-    def on_epoch_end(self, net, **kwargs):
-        if isinstance(self.scheduler_, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            row = net.history[-1]
-            self.scheduler_.step(row["valid_loss"] if "valid_loss" in row else row["train_loss"])
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's fit loop one epoch at a time, ending early after an epoch that asks to stop."""
+        for _ in range(self.max_epochs if epochs is None else epochs):
+            super().fit_loop(X, y, epochs=1, **fit_params)
+            if stop_requested(self):
+                break
+        return self
 
 
 def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
                      valid: tuple[np.ndarray, np.ndarray] | None = None,
                      epochs: int | None = None, augmentation=None,
                      callbacks: list | None = None) -> NeuralNetClassifier:
-    """A skorch classifier for ``module``; validation on ``valid`` when given."""
+    """A skorch classifier for ``module`` on ``train.device``; validation on ``valid`` when given.
+
+    The validation tensors move to the device here, once.
+    """
+    device = resolve_device(train.device)
+    max_epochs = epochs or train.epochs
     generator = torch.Generator().manual_seed(seed)
-    all_callbacks = [("lr_schedule", LearningRateSchedule(train))]
+    all_callbacks = schedule_callbacks(train.lr_schedule, train.lr, max_epochs, validated=valid is not None)
     if train.grad_clip:
         all_callbacks.append(("grad_clip", GradientNormClipping(train.grad_clip)))
     all_callbacks += list(callbacks or [])
     if valid is not None and train.early_stopping.enabled:
         stop = train.early_stopping
-        all_callbacks.append(("early_stopping", EarlyStopping(
-            monitor=stop.monitor, patience=stop.patience, threshold=stop.min_delta,
-            threshold_mode="abs", lower_is_better=stop.monitor.endswith("loss"),
-            load_best=stop.restore_best, sink=lambda *_: None,
+        all_callbacks.append(("early_stopping", PatienceStopping(
+            monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta,
+            lower_is_better=stop.monitor.endswith("loss"), restore_best=stop.restore_best,
         )))
     return RegularizedClassifier(
         module,
@@ -235,7 +207,7 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=_OPTIMIZERS[train.optimizer],
         lr=train.lr,
-        max_epochs=epochs or train.epochs,
+        max_epochs=max_epochs,
         batch_size=train.batch_size,
         iterator_train=TensorBatchLoader,
         iterator_train__shuffle=True,
@@ -244,12 +216,24 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
         iterator_valid=TensorBatchLoader,
         iterator_valid__batch_size=1024,
         train_split=None if valid is None else predefined_split(SkorchDataset(
-            torch.as_tensor(valid[0]), torch.as_tensor(valid[1]))),
+            torch.as_tensor(valid[0]).to(device), torch.as_tensor(valid[1]).to(device))),
         callbacks=all_callbacks,
         verbose=0,
-        device="cpu",
+        device=device,
         **{f"optimizer__{k}": v for k, v in optimizer_params(train).items()},
     )
+
+
+def _training_tensors(net: NeuralNetClassifier, X, y) -> tuple[torch.Tensor, torch.Tensor]:
+    """X and y as tensors, on the net's device once for the whole fit (batches are slices).
+
+    With an augmentation the data stay on the CPU, where the augmentation works; skorch
+    moves each augmented batch.
+    """
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    if getattr(net, "iterator_train__transform", None) is None:
+        X, y = X.to(net.device), y.to(net.device)
+    return X, y
 
 
 def fit_epochs(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> Generator[tuple[int, dict], None, FitResult]:
@@ -257,12 +241,13 @@ def fit_epochs(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> Genera
 
     It runs skorch's fit (initialize, ``on_train_begin``, the epochs, ``on_train_end``)
     with a pause after every epoch; early stopping ends it after the epoch that stops.
+    A ``KeyboardInterrupt`` (Ctrl-C) is never caught: it ends the fit as an interruption.
     Other fits may run during a pause: this fit keeps its own global random state
     (dropout draws from it) from one epoch to the next, so fits run in turns train
     exactly as they would one after another. Closing the generator mid-fit skips
     ``on_train_end``.
     """
-    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    X, y = _training_tensors(net, X, y)
     if not net.warm_start or not net.initialized_:
         net.initialize()
     net.notify("on_train_begin", X=X, y=y)
@@ -271,15 +256,11 @@ def fit_epochs(net: NeuralNetClassifier, X: np.ndarray, y: np.ndarray) -> Genera
         start = time.perf_counter()
         if state is not None:
             set_random_state(state)
-        try:
-            net.fit_loop(X, y, epochs=1)
-            stopped = False
-        except KeyboardInterrupt:  # skorch's early stopping (or Ctrl-C, as in skorch's own fit)
-            stopped = True
+        net.fit_loop(X, y, epochs=1)
         state = random_state()
         seconds += time.perf_counter() - start
         yield int(net.history[-1]["epoch"]), epoch_metrics(net.history[-1])
-        if stopped:
+        if stop_requested(net):
             break
     net.notify("on_train_end", X=X, y=y)
     keys = ("epoch", *_REPORTED)
@@ -314,6 +295,4 @@ def kept_epoch(history: list[dict], train: TrainSpec, validated: bool) -> int:
     stop = train.early_stopping
     if not (validated and stop.enabled and stop.restore_best):
         return len(history)
-    values = [row[stop.monitor] for row in history]
-    pick = np.argmin if stop.monitor.endswith("loss") else np.argmax
-    return int(pick(values)) + 1
+    return best_epoch([row[stop.monitor] for row in history], stop.monitor.endswith("loss"), stop.min_delta)

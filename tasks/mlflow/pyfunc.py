@@ -41,7 +41,7 @@ with _without_type_hint_advice():
             shape = tuple(config["input_shape"])
             zeros = np.zeros(shape[-1] if config["kind"] == "tabular" or len(shape) == 3 else (), np.float32)
             self.module = build_module(spec.model, shape, len(config["classes"]), config["kind"], zeros, zeros + 1)
-            self.module.load_state_dict(torch.load(context.artifacts["weights"], weights_only=True))
+            self.module.load_state_dict(torch.load(context.artifacts["weights"], map_location="cpu", weights_only=True))
             self.module.eval()
             self.classes = np.asarray(config["classes"])
             self.features = config.get("feature_names")
