@@ -1,9 +1,10 @@
-"""Learning-rate schedules as formulas of the epoch, so what is applied can be checked.
+"""Learning-rate schedules: the spec's sections, and each formula schedule as a function
+of the epoch (``scheduled_lr``), the reference what training applies is checked against.
 
 ``epoch`` is 0-based. Step decay follows the classic recipe exactly:
 ``lr = initial_lr * drop ** floor((1 + epoch) / epochs_drop)``.
-One-cycle and reduce-on-plateau depend on batches or on validation and are driven by
-torch's own schedulers in ``components.training``.
+Training applies every schedule through torch's schedulers (``components.lr_schedulers``);
+one-cycle and reduce-on-plateau depend on batches or on validation and have no formula here.
 """
 
 from __future__ import annotations
@@ -88,6 +89,3 @@ def scheduled_lr(schedule, epoch: int, lr: float, epochs: int) -> float:
         value *= (epoch + 1) / schedule.warmup_epochs
     return value
 
-
-def is_formula(schedule) -> bool:
-    return isinstance(schedule, (ConstantSchedule, StepDecaySchedule, ExponentialSchedule, CosineSchedule))

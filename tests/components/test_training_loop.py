@@ -138,6 +138,14 @@ def test_min_delta_counts_only_real_improvements_and_keeps_their_epoch():
     assert kept_epoch(fit.history, spec.train, validated=True) == stopper.best_epoch_
 
 
+def test_valid_acc_counted_per_batch_is_the_accuracy_of_the_predictions():
+    net = _net(_spec(epochs=3, early_stopping={"enabled": False}))
+    _, fit = _run(net)
+    predicted = net.module_(torch.as_tensor(VALID[0])).argmax(1).numpy()
+    assert fit.history[-1]["valid_acc"] == pytest.approx(float((predicted == VALID[1]).mean()), abs=1e-12)
+    assert "print_log" not in dict(net.callbacks_)
+
+
 # learning-rate schedules ----------------------------------------------------------------
 
 def _rates(spec, **options):
