@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import numpy as np
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from tunaflow.components.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from tunaflow.components.errors import SpecError
@@ -27,12 +29,59 @@ def suggest_params(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
+class TrialSpecBuilder:
+    """Each trial's spec from one base spec, dumped to a tree once (per worker).
+
+    A trial sets its sampled values in copies of the sections they touch and validates the
+    tree once: a sampled value that does not fit its field is a SpecError on
+    ``search.space``, and validators (a layer count that grows ``units``, a schedule's
+    defaults) have run on the trial's spec.
+    """
+
+    def __init__(self, spec: ExperimentSpec):
+        self.spec = spec
+        self.tree = spec.model_dump(mode="json")
+
+    def build(self, params: Mapping[str, Any]) -> ExperimentSpec:
+        if not params:
+            return self.spec
+        tree = dict(self.tree)  # untouched sections are shared, never written
+        for path, value in params.items():
+            section, _, rest = path.partition(".")
+            tree[section] = set_path(tree[section], rest, value) if rest else value
+        return build_spec(tree, where="search.space")
+
+    @staticmethod
+    def changed_parts(trial_spec: ExperimentSpec, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The parts of ``trial_spec`` a trial's values may have changed, as plain trees by dotted
+        prefix: for each sampled path, the innermost spec model that holds it (validators work
+        within a model, and a chosen schedule or model family swaps the whole model)."""
+        prefixes: set[str] = set()
+        for path in params:
+            parts, node, holder = path.split("."), trial_spec, ""
+            for depth, part in enumerate(parts[:-1], start=1):
+                node = node[int(part)] if isinstance(node, (list, tuple)) else getattr(node, part, None)
+                if not isinstance(node, BaseModel):
+                    break
+                holder = ".".join(parts[:depth])
+            prefixes.add(holder or parts[0])
+        outer = sorted(p for p in prefixes if not any(p.startswith(f"{q}.") for q in prefixes))
+        return {prefix: _plain(_walk(trial_spec, prefix)) for prefix in outer}
+
+
+def _walk(node: Any, path: str) -> Any:
+    for part in path.split("."):
+        node = node[int(part)] if isinstance(node, (list, tuple)) else getattr(node, part)
+    return node
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else to_jsonable_python(value)
+
+
 def apply_params(spec: ExperimentSpec, params: Mapping[str, Any]) -> ExperimentSpec:
-    """The spec with each searched path set to its value, validated again."""
-    tree = spec.model_dump(mode="json")
-    for path, value in params.items():
-        tree = set_path(tree, path, value)
-    return build_spec(tree, where="search.space")
+    """The spec with each searched path set to its value, validated (once)."""
+    return TrialSpecBuilder(spec).build(params)
 
 
 def _check_entries(spec: ExperimentSpec, space: Mapping[str, Any], chosen: dict[str, Any]) -> None:
