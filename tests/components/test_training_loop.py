@@ -100,6 +100,20 @@ def test_a_keyboard_interrupt_inside_train_model_propagates_and_cleans_up():
     assert reports == [1, 2] and augmentation.closed
 
 
+def test_a_trial_interrupted_by_ctrl_c_is_not_recorded_as_complete():
+    import optuna
+
+    def objective(trial):
+        _, fit = train_model(_spec(epochs=6), *TRAIN, n_classes=2, kind="tabular", seed=0, valid=VALID,
+                             augmentation=InterruptingAugmentation())
+        return fit.history[-1]["valid_acc"]
+
+    study = optuna.create_study(direction="maximize")
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=1)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL]
+
+
 def _stalling_spec(**stop):
     # a rate this high makes the validation loss stop improving within a few epochs
     return _spec(epochs=40, optimizer="sgd", lr=5.0, momentum=0.0,
