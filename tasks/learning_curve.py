@@ -12,6 +12,7 @@ from tunaflow.components.learning_curve import curve_figure, learning_curve, sti
 from tunaflow.components.seeding import derive_seed
 from tunaflow.tasks.mlflow.tracking import TrackingContext, log_batch, log_figure_artifact, stage_run
 from tunaflow.tasks.train import FinalModel
+from tunaflow.tasks import tags as keys
 
 
 @task(name="learning curve", cache_policy=NO_CACHE)
@@ -23,7 +24,7 @@ def learning_curve_stage(final: FinalModel, splits: DataSplits, ctx: TrackingCon
         metrics = [Metric(name, value, stamp, p.n_samples) for p in points
                    for name, value in (("curve_valid_acc", p.valid_acc), ("curve_train_acc", p.train_acc),
                                        ("curve_valid_loss", p.valid_loss))]
-        log_batch(run.info.run_id, metrics=metrics, tags={"tunaflow.more_data_helps": str(rising).lower()})
+        log_batch(run.info.run_id, metrics=metrics, tags={keys.MORE_DATA_HELPS: str(rising).lower()})
         mlflow.log_dict([p.__dict__ for p in points], "learning_curve.json")
         log_figure_artifact(curve_figure(points, rising), "learning_curve.png")
     verdict = "still rising at full size: more data would likely help" if rising else "flat at full size"

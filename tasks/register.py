@@ -18,7 +18,7 @@ from tunaflow.tasks.mlflow.registry import move_alias
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run
 from tunaflow.tasks.train import FinalModel
-from tunaflow.tasks.optuna.warm_start import BEST_PARAMS_TAG
+from tunaflow.tasks import tags as keys
 
 
 @task(name="register model", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -40,12 +40,12 @@ def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metric
     name = spec.model_name
     with stage_run(ctx, "registration"):
         tags = {
-            "tunaflow.study": best.study,
-            "tunaflow.best_trial": str(best.best_trial),
-            "tunaflow.data_digest": splits.digest,
-            "tunaflow.mlflow_run_id": ctx.parent_run_id,
-            "tunaflow.prefect_flow_run_id": ctx.flow_run_id or "",
-            BEST_PARAMS_TAG: json.dumps(best.best_params),
+            keys.STUDY: best.study,
+            keys.BEST_TRIAL: str(best.best_trial),
+            keys.DATA_DIGEST: splits.digest,
+            keys.MLFLOW_RUN_ID: ctx.parent_run_id,
+            keys.PREFECT_FLOW_RUN_ID: ctx.flow_run_id or "",
+            keys.BEST_PARAMS: json.dumps(best.best_params),
             **{f"test_{k}": f"{v:.6g}" for k, v in metrics.items()},
             **(extra_tags or {}),
         }

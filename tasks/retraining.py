@@ -25,6 +25,7 @@ from tunaflow.tasks.search import _artifact_key
 from tunaflow.tasks.settings import missing_sqlite_file
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
 from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run, use_tracking_store
+from tunaflow.tasks import tags as keys
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def plan_retraining(spec: ExperimentSpec) -> RetrainingPlan:
     name = spec.model_name
     champion = alias_version(client, name, spec.tracking.alias)
     latest = latest_version(client, name)
-    last_study = latest.tags.get("tunaflow.study") if latest is not None else None
+    last_study = latest.tags.get(keys.STUDY) if latest is not None else None
     if last_study and not _study_exists(spec, last_study):
         last_study = None
     tree = spec.model_dump(mode="json")
@@ -101,11 +102,11 @@ def evaluate_champion(plan: RetrainingPlan, splits: DataSplits, ctx: TrackingCon
 def decision_tags(plan: RetrainingPlan, decision: PromotionDecision, champion_metrics: dict | None) -> dict[str, str]:
     """Tags of the challenger's version: the outcome and the champion's scores it was compared with."""
     tags = {
-        "tunaflow.decision": "promoted" if decision.promote else "kept",
-        "tunaflow.reason": decision.reason[:5000],
-        "tunaflow.champion_version": plan.champion_version or "",
-        "tunaflow.promotion_metric": plan.spec.tracking.promotion_metric,
-        "tunaflow.promotion_margin": f"{plan.spec.tracking.promotion_margin:g}",
+        keys.DECISION: "promoted" if decision.promote else "kept",
+        keys.REASON: decision.reason[:5000],
+        keys.CHAMPION_VERSION: plan.champion_version or "",
+        keys.PROMOTION_METRIC: plan.spec.tracking.promotion_metric,
+        keys.PROMOTION_MARGIN: f"{plan.spec.tracking.promotion_margin:g}",
     }
     tags.update({f"champion_test_{k}": f"{v:.6g}" for k, v in (champion_metrics or {}).items()})
     return tags
@@ -120,12 +121,12 @@ def record_challenge(plan: RetrainingPlan, decision: PromotionDecision, register
     if plan.champion_version is not None:
         client = MlflowClient()
         tags = {
-            "tunaflow.challenged_by": registered["version"],
-            "tunaflow.challenge.decision": outcome,
-            "tunaflow.challenge.reason": decision.reason[:5000],
-            "tunaflow.challenge.data_digest": splits.digest,
-            "tunaflow.challenge.study": plan.spec.name,
-            "tunaflow.challenge.prefect_flow_run_id": ctx.flow_run_id or "",
+            keys.CHALLENGED_BY: registered["version"],
+            keys.CHALLENGE + "decision": outcome,
+            keys.CHALLENGE + "reason": decision.reason[:5000],
+            keys.CHALLENGE + "data_digest": splits.digest,
+            keys.CHALLENGE + "study": plan.spec.name,
+            keys.CHALLENGE + "prefect_flow_run_id": ctx.flow_run_id or "",
             **{f"challenge.champion_test_{k}": f"{v:.6g}" for k, v in (champion_metrics or {}).items()},
             **{f"challenge.challenger_test_{k}": f"{v:.6g}" for k, v in metrics.items()},
         }

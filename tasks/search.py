@@ -22,6 +22,7 @@ from tunaflow.tasks.optuna.study_report import log_study_plots, study_markdown
 from tunaflow.tasks.mlflow.tracking import TrackingContext
 from tunaflow.tasks.mlflow.trial_runs import end_trial_runs
 from tunaflow.tasks.optuna.warm_start import enqueue_warm_start
+from tunaflow.tasks import tags as keys
 
 
 @dataclass
@@ -65,10 +66,10 @@ def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run
         log.info(changes)
     record_fingerprint(study, spec)
     # lineage: the latest flow run that worked on the study; `tunaflow worker` joins it
-    study.set_user_attr("tunaflow.mlflow_parent_run_id", ctx.parent_run_id)
-    study.set_user_attr("tunaflow.mlflow_search_run_id", search_run_id)
-    study.set_user_attr("tunaflow.mlflow_experiment_id", ctx.experiment_id)
-    study.set_user_attr("tunaflow.prefect_flow_run_id", ctx.flow_run_id or "")
+    study.set_user_attr(keys.MLFLOW_PARENT_RUN_ID, ctx.parent_run_id)
+    study.set_user_attr(keys.MLFLOW_SEARCH_RUN_ID, search_run_id)
+    study.set_user_attr(keys.MLFLOW_EXPERIMENT_ID, ctx.experiment_id)
+    study.set_user_attr(keys.PREFECT_FLOW_RUN_ID, ctx.flow_run_id or "")
     return study
 
 
@@ -87,11 +88,11 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
     optuna.logging.set_verbosity(logging.WARNING)
     logger = get_run_logger()
     names = [o.metric for o in spec.search.objective_specs]
-    tags = {"tunaflow.stage": "search", "mlflow.parentRunId": ctx.parent_run_id, "tunaflow.study": spec.name,
-            "tunaflow.sampler": spec.search.sampler, "tunaflow.pruner": spec.search.pruner,
-            "tunaflow.objectives": ",".join(names), "tunaflow.workers": str(spec.search.workers)}
+    tags = {keys.STAGE: "search", "mlflow.parentRunId": ctx.parent_run_id, keys.STUDY: spec.name,
+            keys.SAMPLER: spec.search.sampler, keys.PRUNER: spec.search.pruner,
+            keys.OBJECTIVES: ",".join(names), keys.WORKERS: str(spec.search.workers)}
     if ctx.flow_run_id:
-        tags["tunaflow.prefect_flow_run_id"] = ctx.flow_run_id
+        tags[keys.PREFECT_FLOW_RUN_ID] = ctx.flow_run_id
     run = MlflowClient(ctx.tracking_uri).create_run(ctx.experiment_id, run_name="search", tags=tags)
     storage = open_storage(storage_url(spec))
     study = create_study(spec, ctx, storage, run.info.run_id, log=logger)

@@ -35,6 +35,7 @@ from tunaflow.tasks.optuna.storage import existing_study, open_storage, storage_
 from tunaflow.tasks.optuna.study_lock import study_lock
 from tunaflow.tasks.mlflow.tracking import TrackingContext, use_context_store, use_tracking_store
 from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder, end_trial_runs
+from tunaflow.tasks import tags as keys
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, spec.train.epochs),
                               sampler=build_sampler(search, spec.seed, None if first else worker))
     lock = study_lock(url, spec.name)
-    recorder = TrialRunRecorder(ctx, search_run_id, tags={"tunaflow.worker": worker})
+    recorder = TrialRunRecorder(ctx, search_run_id, tags={keys.WORKER: worker})
     objective = TrialObjective(spec, splits, recorder)
     stalled = StopWhenStalled(search.patience) if search.patience else None
     mine: list[optuna.trial.TrialState] = []
@@ -128,7 +129,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
 
     def admitted(trial: optuna.Trial):
         lock.release()  # the trial is RUNNING in the storage now: others count it
-        trial.set_user_attr("tunaflow.worker", worker)
+        trial.set_user_attr(keys.WORKER, worker)
         return objective(trial)
 
     watchdog = StaleTrialWatchdog(study, search.heartbeat)
@@ -162,7 +163,7 @@ def check_joinable(spec: ExperimentSpec) -> dict:
     if study is None:
         raise UserInputError("name", f"no study {spec.name!r} in {mask_url(storage_url(spec))}; "
                                      "start it with `tunaflow run`")
-    if not study.user_attrs.get("tunaflow.mlflow_search_run_id"):
+    if not study.user_attrs.get(keys.MLFLOW_SEARCH_RUN_ID):
         raise UserInputError("name", f"study {spec.name!r} was not started by a search this version can join; "
                                      "run `tunaflow run` on it once")
     check_fingerprint(spec, study.user_attrs)
@@ -182,9 +183,9 @@ def join_study(spec: ExperimentSpec) -> tuple[TrackingContext, str, DataSplits]:
     attrs = check_joinable(spec)
     if changes := settings_changes(spec, attrs):  # against the latest flow run on the study
         get_run_logger().info(changes)
-    ctx = TrackingContext(use_tracking_store(), attrs["tunaflow.mlflow_experiment_id"],
-                          attrs["tunaflow.mlflow_parent_run_id"], str(flow_run.get_id() or ""))
-    return ctx, attrs["tunaflow.mlflow_search_run_id"], check_experiment(spec)
+    ctx = TrackingContext(use_tracking_store(), attrs[keys.MLFLOW_EXPERIMENT_ID],
+                          attrs[keys.MLFLOW_PARENT_RUN_ID], str(flow_run.get_id() or ""))
+    return ctx, attrs[keys.MLFLOW_SEARCH_RUN_ID], check_experiment(spec)
 
 
 @task(name="search worker", cache_policy=NO_CACHE)

@@ -13,12 +13,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from tunaflow.components.errors import UserInputError
+from tunaflow.tasks import tags as keys
 
 CHALLENGER = "challenger"
-
-
-def previous_tag(alias: str) -> str:
-    return f"tunaflow.previous.{alias}"
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -45,7 +42,7 @@ def move_alias(client: MlflowClient, name: str, alias: str, version: str) -> str
     current = alias_version(client, name, alias)
     previous = str(current.version) if current is not None and str(current.version) != str(version) else None
     if previous is not None:
-        client.set_model_version_tag(name, version, previous_tag(alias), str(previous))
+        client.set_model_version_tag(name, version, keys.previous(alias), str(previous))
     client.set_registered_model_alias(name, alias, version)
     return previous
 
@@ -64,10 +61,10 @@ def rollback_alias(name: str, alias: str) -> tuple[str, str]:
     current = alias_version(client, name, alias)
     if current is None:
         raise UserInputError(where, f"no version of {name} holds the alias {alias!r}")
-    previous = current.tags.get(previous_tag(alias))
+    previous = current.tags.get(keys.previous(alias))
     if not previous:
         raise UserInputError(where, f"version {current.version} is the first {alias}; there is none to go back to")
-    client.set_model_version_tag(name, current.version, f"tunaflow.rolled_back.{alias}",
+    client.set_model_version_tag(name, current.version, keys.rolled_back(alias),
                                  time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     client.set_registered_model_alias(name, alias, previous)
     return str(current.version), str(previous)

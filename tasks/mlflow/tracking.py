@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.secrets import mask_text, mask_url
 from tunaflow.tasks.settings import artifact_root, quiet_library_logs, tracking_uri
+from tunaflow.tasks import tags as keys
 
 MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch call
 
@@ -84,7 +85,7 @@ def open_parent_run(experiment_name: str, run_name: str, tags: dict[str, str]) -
     uri = use_tracking_store()
     experiment_id = ensure_experiment(experiment_name)
     run = MlflowClient().create_run(experiment_id, run_name=run_name, tags=tags)
-    return TrackingContext(uri, experiment_id, run.info.run_id, tags.get("tunaflow.prefect_flow_run_id"))
+    return TrackingContext(uri, experiment_id, run.info.run_id, tags.get(keys.PREFECT_FLOW_RUN_ID))
 
 
 def close_run(run_id: str, status: str = "FINISHED") -> None:
@@ -95,9 +96,9 @@ def close_run(run_id: str, status: str = "FINISHED") -> None:
 def stage_run(ctx: TrackingContext, stage: str) -> Iterator[mlflow.ActiveRun]:
     """A nested run under the parent for one stage; FAILED if the stage raises."""
     mlflow.set_tracking_uri(ctx.tracking_uri)
-    tags = {"tunaflow.stage": stage}
+    tags = {keys.STAGE: stage}
     if ctx.flow_run_id:
-        tags["tunaflow.prefect_flow_run_id"] = ctx.flow_run_id
+        tags[keys.PREFECT_FLOW_RUN_ID] = ctx.flow_run_id
     run = mlflow.start_run(experiment_id=ctx.experiment_id, run_name=stage,
                            parent_run_id=ctx.parent_run_id, tags=tags)
     try:

@@ -9,6 +9,7 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch
+from tunaflow.tasks import tags as keys
 
 
 class TrialRunRecorder:
@@ -27,8 +28,8 @@ class TrialRunRecorder:
     def start(self, study: str, number: int, tags: dict | None = None) -> Future:
         def create() -> str:
             run = self.client.create_run(self.ctx.experiment_id, run_name=f"trial-{number}", tags={
-                "mlflow.parentRunId": self.search_run_id, "tunaflow.stage": "trial",
-                "tunaflow.study": study, "tunaflow.trial": str(number), **self.tags, **(tags or {})})
+                "mlflow.parentRunId": self.search_run_id, keys.STAGE: "trial",
+                keys.STUDY: study, keys.TRIAL: str(number), **self.tags, **(tags or {})})
             return run.info.run_id
 
         return self.executor.submit(create)
@@ -40,7 +41,7 @@ class TrialRunRecorder:
             stamp = int(time.time() * 1000)
             metrics = epoch_metrics(history, timestamp=stamp)
             metrics += [Metric(k, float(v), stamp, 0) for k, v in (summary or {}).items()]
-            log_batch(run_id, metrics=metrics, params=params, tags={"tunaflow.trial_state": state})
+            log_batch(run_id, metrics=metrics, params=params, tags={keys.TRIAL_STATE: state})
             self.client.set_terminated(run_id, status="FAILED" if state == "FAIL" else "FINISHED")
 
         self.executor.submit(write)
@@ -66,10 +67,10 @@ def end_trial_runs(ctx: TrackingContext, study: str, states: dict[int, str]) -> 
         where += f" AND tags.`tunaflow.trial` = '{next(iter(states))}'"
     ended = 0
     for run in client.search_runs([ctx.experiment_id], filter_string=where, max_results=1000):
-        state = states.get(int(run.data.tags["tunaflow.trial"]))
+        state = states.get(int(run.data.tags[keys.TRIAL]))
         if state is None:
             continue
-        client.set_tag(run.info.run_id, "tunaflow.trial_state", state)
+        client.set_tag(run.info.run_id, keys.TRIAL_STATE, state)
         client.set_terminated(run.info.run_id, status="FAILED" if state == "FAIL" else "KILLED")
         ended += 1
     return ended

@@ -9,12 +9,13 @@ from tunaflow.components.errors import UserInputError
 from tunaflow.components.fingerprint import (changed_settings, differing_parts, fingerprint_parts, legacy_digest,
                                              resumable_settings, study_fingerprint)
 from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks import tags as keys
 
 # user attributes of a tunaflow study
-DIGEST = "tunaflow.spec_digest"  # the fingerprint (studies made before it hold the legacy digest)
-PARTS = "tunaflow.fingerprint_parts"
-SETTINGS = "tunaflow.settings"  # the resumable settings of the latest run on the study
-OBJECTIVES = "tunaflow.objectives"
+DIGEST = keys.SPEC_DIGEST  # the fingerprint (studies made before it hold the legacy digest)
+PARTS = keys.FINGERPRINT_PARTS
+SETTINGS = keys.SETTINGS  # the resumable settings of the latest run on the study
+OBJECTIVES = keys.OBJECTIVES
 
 
 def check_fingerprint(spec: ExperimentSpec, attrs: dict) -> None:

@@ -10,8 +10,8 @@ from mlflow.tracking import MlflowClient
 
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.spec import ExperimentSpec
+from tunaflow.tasks import tags as keys
 
-BEST_PARAMS_TAG = "tunaflow.best_params"
 
 
 def _in_space(params: dict, spec: ExperimentSpec) -> dict:
@@ -56,7 +56,7 @@ def model_params(model_uri: str) -> dict:
             version = client.get_model_version(name, number)
     except MlflowException as error:
         raise UserInputError(where, f"{model_uri} not found ({error.message.splitlines()[0]})") from None
-    return json.loads(version.tags.get(BEST_PARAMS_TAG, "{}"))
+    return json.loads(version.tags.get(keys.BEST_PARAMS, "{}"))
 
 
 def enqueue_warm_start(study: optuna.Study, spec: ExperimentSpec, storage) -> int:
