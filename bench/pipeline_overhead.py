@@ -43,14 +43,18 @@ def _timed(command: list[str], env: dict, cpu: list | None = None) -> tuple[floa
     return seconds, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run(repeats: int = 3, trials: int | None = None) -> dict:
+def run(repeats: int = 3, trials: int | None = None, epochs: int | None = None) -> dict:
+    """``epochs``: trial length (the spec's 50 epochs took ~2.2 s a trial on 2026-12-04; 120 take ~5 s)."""
     import os
 
     bin_dir = Path(sys.executable).parent
     spec = SPEC
-    if trials:
+    if trials or epochs:
         spec = Path(tempfile.mkdtemp()) / "spec.yaml"
-        spec.write_text(SPEC.read_text().replace("n_trials: 16", f"n_trials: {trials}"))
+        text = SPEC.read_text()
+        text = text.replace("n_trials: 16", f"n_trials: {trials}") if trials else text
+        text = text.replace("epochs: 50", f"epochs: {epochs}") if epochs else text
+        spec.write_text(text)
     home = tempfile.mkdtemp(prefix="bench-home-")
     env = {**os.environ, "TUNAFLOW_HOME": home}
     first_run, _ = _timed([str(bin_dir / "tunaflow"), "run", str(spec), "--json", "--set", "name=bench-warmup",
@@ -72,6 +76,7 @@ def run(repeats: int = 3, trials: int | None = None) -> dict:
     result = {
         "benchmark": "pipeline_overhead",
         "trials": trials or 16,
+        "epochs": epochs or 50,
         "repeats": repeats,
         "baseline_seconds": base,
         "tunaflow_seconds": tuna,
@@ -89,3 +94,14 @@ def run(repeats: int = 3, trials: int | None = None) -> dict:
           f"{result['baseline_median']:.1f} s = {result['ratio']:.3f} (median of {repeats}; "
           f"same best value: {same_trials}); CPU time ratio {result['cpu_ratio']:.3f}")
     return result
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--trials", type=int)
+    parser.add_argument("--epochs", type=int, help="epochs per trial (default: the spec's 50)")
+    options = parser.parse_args()
+    run(options.repeats, options.trials, options.epochs)
