@@ -138,7 +138,6 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
 
     Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
     """
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from tunaflow.tasks.prefect.server import start_temporary_server
 
     server = start_temporary_server()

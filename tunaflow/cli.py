@@ -10,11 +10,6 @@ import sys
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _quiet_prefect_defaults() -> None:
-    # No network here, and none expected of users' machines: no telemetry attempts.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
 def _parser() -> argparse.ArgumentParser:
     from tunaflow.api import version
 
@@ -185,7 +180,6 @@ def _schema(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_prefect_defaults()
     args = _parser().parse_args(argv)
     from tunaflow.components.errors import UserInputError
 

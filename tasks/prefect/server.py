@@ -34,6 +34,8 @@ class TemporaryServer:
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         package = Path(importlib.util.find_spec("prefect").origin).parent
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
+        # no network is expected of users' machines: no telemetry attempts (a user's setting wins)
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         if not scheduler:
             # an ephemeral server skips the background services (the scheduler among them)
             env["PREFECT__SERVER_EPHEMERAL"] = "1"
