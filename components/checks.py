@@ -19,11 +19,11 @@ def check_experiment(spec: ExperimentSpec) -> DataSplits:
     if spec.search.cluster:
         require_package("prefect_dask", "search.cluster", "a Dask cluster")
     if spec.search.sampler == "grid":
-        grid_values(spec.search.space)
+        grid_values(spec.search.searched)
     splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
     if isinstance(spec.model, CNNSpec) and splits.kind != "image":
         raise SpecError("model.family", f"cnn needs an image source; {spec.data.source} is tabular")
     if spec.model.output == "sigmoid" and splits.n_classes != 2:
         raise SpecError("model.output", f"sigmoid needs two classes; {spec.data.source} has {splits.n_classes}")
-    check_augment_fits(spec.augment, splits.kind, spec.data.source, all_paths(spec.search.space))
+    check_augment_fits(spec.augment, splits.kind, spec.data.source, all_paths(spec.search.searched))
     return splits

@@ -1,4 +1,8 @@
-"""The model section of the spec: a dense network or a convolutional one."""
+"""The model section of the spec: a network (mlp, cnn), a scikit-learn family, or auto.
+
+``auto`` lets the study choose the family: the resolved search space holds ``model.family``
+as a categorical with one conditional branch per family (components/default_space.py).
+"""
 
 from __future__ import annotations
 
@@ -92,4 +96,64 @@ class CNNSpec(_ModelBase):
         return [0.0] * self.blocks + [self.dropout]
 
 
-ModelSpec = Annotated[Union[MLPSpec, CNNSpec], Field(discriminator="family")]
+class AutoModelSpec(_Section):
+    """The family is searched: each trial's ``model.family`` comes from the search space."""
+
+    family: Literal["auto"] = "auto"
+    families: list[Literal["mlp", "cnn", "hgb", "rf", "logreg", "ridge", "svc"]] | None = Field(
+        default=None, description="Families the study chooses from; default: those suited to the data.")
+
+
+class HGBSpec(_Section):
+    """scikit-learn's HistGradientBoosting (classifier or regressor, by the task)."""
+
+    family: Literal["hgb"] = "hgb"
+    learning_rate: float = Field(default=0.1, gt=0, le=1)
+    max_iter: int = Field(default=100, ge=1, le=5000)
+    max_leaf_nodes: int = Field(default=31, ge=2, le=4096)
+    min_samples_leaf: int = Field(default=20, ge=1)
+    l2_regularization: float = Field(default=0.0, ge=0)
+    max_features: float = Field(default=1.0, gt=0, le=1, description="Share of features each split considers.")
+    early_stopping: bool = Field(default=True, description="Stop adding trees when an inner validation share stalls.")
+
+
+class RFSpec(_Section):
+    """scikit-learn's RandomForest (classifier or regressor)."""
+
+    family: Literal["rf"] = "rf"
+    n_estimators: int = Field(default=100, ge=1, le=5000)
+    max_depth: int | None = Field(default=None, ge=1)
+    min_samples_leaf: int = Field(default=1, ge=1)
+    max_features: float | Literal["sqrt", "log2"] | None = Field(
+        default="sqrt", description="Features per split: a share, sqrt, log2, or all (null).")
+
+
+class LogRegSpec(_Section):
+    """Logistic regression (classification) on standardized features."""
+
+    family: Literal["logreg"] = "logreg"
+    C: float = Field(default=1.0, gt=0, description="Inverse L2 strength.")
+    max_iter: int = Field(default=1000, ge=1)
+
+
+class RidgeSpec(_Section):
+    """Ridge regression (a ridge classifier for classification) on standardized features."""
+
+    family: Literal["ridge"] = "ridge"
+    alpha: float = Field(default=1.0, ge=0, description="L2 strength.")
+
+
+class SVCSpec(_Section):
+    """A support vector machine with an RBF kernel (SVC or SVR, by the task) on standardized features."""
+
+    family: Literal["svc"] = "svc"
+    C: float = Field(default=1.0, gt=0)
+    gamma: float | Literal["scale", "auto"] = "scale"
+
+
+NETWORK_FAMILIES = ("mlp", "cnn")
+SKLEARN_FAMILIES = ("hgb", "rf", "logreg", "ridge", "svc")
+ModelSpec = Annotated[
+    Union[MLPSpec, CNNSpec, AutoModelSpec, HGBSpec, RFSpec, LogRegSpec, RidgeSpec, SVCSpec],
+    Field(discriminator="family"),
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LOWER_IS_BETTER = ("log_loss",)
+LOWER_IS_BETTER = ("log_loss", "rmse", "mae")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ def decide_promotion(champion: dict | None, challenger: dict, metric: str, margi
     """
     if champion is None:
         return PromotionDecision(True, champion_problem or "no champion yet: the first model becomes the champion")
+    if metric == "auto":  # regression scores carry rmse, classification ones accuracy
+        metric = "rmse" if "rmse" in challenger else "accuracy"
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     improvement = sign * (challenger[metric] - champion[metric])
     compared = (f"challenger {metric} {challenger[metric]:.4f} vs champion {champion[metric]:.4f} "

@@ -107,7 +107,7 @@ def _check_entries(spec: ExperimentSpec, space: Mapping[str, Any], chosen: dict[
 
 def check_space(spec: ExperimentSpec) -> None:
     """Every searched path exists, and every bound or choice makes a valid spec."""
-    _check_entries(spec, spec.search.space, {})
+    _check_entries(spec, spec.search.searched, {})
 
 
 def grid_values(space: Mapping[str, Any]) -> dict[str, list]:

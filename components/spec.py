@@ -19,19 +19,31 @@ from tunaflow.components.spec_section import SpecSection as _Section
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2")
 PRUNERS = ("none", "median", "successive_halving", "hyperband")
-OBJECTIVE_METRICS = ("valid_acc", "valid_loss", "n_params", "latency_ms")
-MINIMIZED = ("valid_loss", "n_params", "latency_ms")
-BUILTIN_SOURCES = ("digits", "wine", "breast_cancer", "iris", "mnist", "fashion_mnist")
+VALIDATION_METRICS = ("valid_acc", "valid_loss", "valid_rmse", "valid_mae", "valid_r2")
+CLASSIFICATION_METRICS = ("valid_acc", "valid_loss")
+REGRESSION_METRICS = ("valid_rmse", "valid_mae", "valid_r2", "valid_loss")
+OBJECTIVE_METRICS = (*VALIDATION_METRICS, "n_params", "latency_ms")
+MINIMIZED = ("valid_loss", "valid_rmse", "valid_mae", "n_params", "latency_ms")
+TASKS = ("classification", "regression")
+COLUMN_KINDS = ("numeric", "categorical", "text", "drop")
+BUILTIN_SOURCES = ("digits", "wine", "breast_cancer", "iris", "diabetes", "mnist", "fashion_mnist")
+DEFAULT_N_TRIALS = 20  # with a written space and no budget; an automatic space gets a time budget
 
 
 class DataSpec(_Section):
     """Where the data comes from and how it is split."""
 
     source: str = Field(
-        description="A bundled set (digits, wine, breast_cancer, iris, mnist, fashion_mnist), a .csv/.npz "
-                    "file, or a folder of images with one sub-folder per class."
+        description="A bundled set (digits, wine, breast_cancer, iris, diabetes, mnist, fashion_mnist), a "
+                    ".csv/.parquet/.npz file, or a folder of images with one sub-folder per class."
     )
-    target: str | None = Field(default=None, description="Target column of a CSV source.")
+    target: str | None = Field(default=None, description="Target column of a CSV or Parquet source.")
+    task: Literal["auto", *TASKS] = Field(
+        default="auto", description="auto: a numeric target with many distinct values is regression, "
+                                    "anything else classification.")
+    columns: dict[str, Literal[COLUMN_KINDS]] = Field(
+        default_factory=dict,
+        description="Column types that override the automatic ones (numeric, categorical, text, drop).")
     val_fraction: float = Field(default=0.15, gt=0, lt=1)
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     subsample: float = Field(
@@ -87,6 +99,9 @@ class TrainSpec(_Section):
         default=0.0, description="L1 penalty on weights (not biases): one value, or one per layer.")
     l2: Coefficient | list[Coefficient] = Field(
         default=0.0, description="L2 penalty sum(w**2) on weights (not biases): one value, or one per layer.")
+    loss: Literal["auto", "cross_entropy", "mse", "huber"] = Field(
+        default="auto", description="auto: cross-entropy for classification, MSE (on the standardized target) "
+                                    "for regression.")
     grad_clip: float | None = Field(default=None, gt=0, description="Clip the gradient norm to this value.")
     lr_schedule: LRSchedule = Field(default_factory=ConstantSchedule)
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
@@ -135,7 +150,8 @@ class SearchSpec(_Section):
 
     sampler: Literal[SAMPLERS] = "tpe"
     pruner: Literal[PRUNERS] = "median"
-    n_trials: int = Field(default=20, ge=1)
+    n_trials: int | None = Field(
+        default=None, ge=1, description="Trials to run; with neither n_trials nor timeout, a default budget.")
     timeout: float | None = Field(default=None, gt=0, description="Seconds for the whole search.")
     patience: int | None = Field(
         default=None, ge=1, description="Stop when the best value has not improved for this many trials.")
@@ -149,7 +165,8 @@ class SearchSpec(_Section):
     storage: str | None = Field(
         default=None, description="Optuna storage URL; default: SQLite under TUNAFLOW_HOME."
     )
-    metric: Literal["valid_acc", "valid_loss"] = "valid_acc"
+    metric: Literal["auto", *VALIDATION_METRICS] = Field(
+        default="auto", description="auto: valid_acc for classification, valid_rmse for regression.")
     objectives: list[ObjectiveSpec] = Field(
         default_factory=list, description="Several objectives (overrides metric); the first is the primary.")
     selection: Literal["primary", "knee"] = Field(
@@ -157,7 +174,9 @@ class SearchSpec(_Section):
         description="Which Pareto-optimal trial to register: best on the primary objective, or the knee.")
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
-    space: dict[str, Distribution] = Field(default_factory=dict)
+    space: dict[str, Distribution] | None = Field(
+        default=None, description="Dotted spec paths to distributions; absent: the default space for the "
+                                  "data's modality and the model family.")
 
     @model_validator(mode="after")
     def _strategy_fits_objectives(self) -> "SearchSpec":
@@ -172,7 +191,18 @@ class SearchSpec(_Section):
 
     @property
     def objective_specs(self) -> list[ObjectiveSpec]:
-        return self.objectives or [ObjectiveSpec(metric=self.metric)]
+        # an unresolved `auto` (a spec whose data has not been read) scores as classification
+        return self.objectives or [ObjectiveSpec(metric="valid_acc" if self.metric == "auto" else self.metric)]
+
+    @property
+    def trial_budget(self) -> int:
+        """The trial count the search runs to (a time budget may end it sooner)."""
+        return self.n_trials if self.n_trials is not None else DEFAULT_N_TRIALS
+
+    @property
+    def searched(self) -> dict[str, Distribution]:
+        """The space in force: the written one, or (once resolved) the default; empty before that."""
+        return self.space or {}
 
     @property
     def directions(self) -> list[str]:
@@ -191,8 +221,9 @@ class TrackingSpec(_Section):
     experiment: str | None = Field(default=None, description="MLflow experiment; default: name.")
     registered_model: str | None = Field(default=None, description="Default: name.")
     alias: str = Field(default="champion", pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
-    promotion_metric: Literal["accuracy", "f1_macro", "log_loss"] = Field(
-        default="accuracy", description="Retraining: the held-out metric champion and challenger are compared on.")
+    promotion_metric: Literal["auto", "accuracy", "f1_macro", "log_loss", "rmse", "mae", "r2"] = Field(
+        default="auto", description="Retraining: the held-out metric champion and challenger are compared on "
+                                    "(auto: accuracy for classification, rmse for regression).")
     promotion_margin: float = Field(
         default=0.005, ge=0,
         description="Retraining: how much better (in promotion_metric) a challenger must be to become the champion.")
@@ -225,7 +256,7 @@ class ExperimentSpec(_Section):
         return study_fingerprint(self)
 
 
-_UNION_TAGS = {"mlp", "cnn", "float", "int", "categorical", *SCHEDULES}
+_UNION_TAGS = {"mlp", "cnn", "auto", "hgb", "rf", "logreg", "ridge", "svc", "float", "int", "categorical", *SCHEDULES}
 
 
 def _is_union_member(part: str, last: bool) -> bool:

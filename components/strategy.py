@@ -20,17 +20,17 @@ def build_sampler(search: SearchSpec, seed: int, worker: str | None = None) -> o
         if search.sampler == "random":
             return optuna.samplers.RandomSampler(seed=sampler_seed)
         if search.sampler == "grid":
-            return optuna.samplers.GridSampler(grid_values(search.space), seed=sampler_seed)
+            return optuna.samplers.GridSampler(grid_values(search.searched), seed=sampler_seed)
         if search.sampler == "cmaes":
             # categorical dimensions fall back to the independent sampler, quietly
             return optuna.samplers.CmaEsSampler(seed=sampler_seed, warn_independent_sampling=False,
-                                                n_startup_trials=min(5, max(1, search.n_trials // 4)))
+                                                n_startup_trials=min(5, max(1, search.trial_budget // 4)))
         if search.sampler == "gp":
-            return optuna.samplers.GPSampler(seed=sampler_seed, n_startup_trials=min(10, max(2, search.n_trials // 3)))
+            return optuna.samplers.GPSampler(seed=sampler_seed, n_startup_trials=min(10, max(2, search.trial_budget // 3)))
         if search.sampler == "qmc":
             return optuna.samplers.QMCSampler(seed=sampler_seed, warn_independent_sampling=False)
         if search.sampler == "nsga2":
-            return optuna.samplers.NSGAIISampler(seed=sampler_seed, population_size=min(50, max(4, search.n_trials // 4)))
+            return optuna.samplers.NSGAIISampler(seed=sampler_seed, population_size=min(50, max(4, search.trial_budget // 4)))
         return optuna.samplers.TPESampler(
             seed=sampler_seed,
             multivariate=True,
@@ -49,8 +49,8 @@ def _startup_trials(search: SearchSpec) -> int:
     bracket's trials (Optuna's bracket view filters ``get_trials``, TPE reads ``_get_trials``).
     """
     if search.pruner == "hyperband":
-        return min(3, max(2, search.n_trials // 9))
-    return min(10, max(2, search.n_trials // 3))
+        return min(3, max(2, search.trial_budget // 9))
+    return min(10, max(2, search.trial_budget // 3))
 
 
 # the epoch of the first pruning decision, for trials of 20 epochs or more
