@@ -1,4 +1,8 @@
-"""Data sources and stratified, seeded splits. Plain arrays in, plain arrays out."""
+"""Data sources and seeded train/validation/test splits. Plain arrays and frames in, arrays out.
+
+Tables (CSV, Parquet, the bundled tabular sets) keep their raw columns until the split: the
+TableEncoder is fitted on the training rows only and turns every split into a float matrix.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from tunaflow.components import image_sources
 from tunaflow.components.errors import DataError
 from tunaflow.components.spec import BUILTIN_SOURCES, DataSpec
+from tunaflow.components.table_encoder import TableEncoder, fit_encoder
+from tunaflow.components.tables import TABLE_SUFFIXES, load_table
+from tunaflow.components.targets import detect_task, encode_labels, regression_targets
+
+REGRESSION_SETS = ("diabetes",)
+MIN_REGRESSION_SPLIT = 2  # rows in each split of a regression set (r2 needs two)
 
 
 @dataclass
 class Dataset:
-    """Features as float32 (tabular: (N, F); images: (N, H, W) or (N, H, W, C)), encoded labels."""
+    """Features and targets of one source, before the split.
 
-    X: np.ndarray
+    Arrays: ``X`` float32 (tabular (N, F); images (N, H, W) or (N, H, W, C)). Tables: ``frame``
+    holds the raw feature columns (``kinds``: numeric or categorical) and ``X`` is None.
+    Classification ``y`` holds class indices into ``classes``; regression ``y`` is float32.
+    """
+
+    X: np.ndarray | None
     y: np.ndarray
     classes: list
     kind: str  # "tabular" or "image"
@@ -26,10 +42,14 @@ class Dataset:
     source: str = ""
     test_mask: np.ndarray | None = None  # a set's own test split (Fashion-MNIST's 10,000)
     extra: dict = field(default_factory=dict)
+    task: str = "classification"
+    frame: pd.DataFrame | None = None
+    kinds: dict[str, str] | None = None
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.X.shape[1:])
+        return (self.frame.shape[1],) if self.X is None else tuple(self.X.shape[1:])
 
 
 @dataclass
@@ -44,10 +64,15 @@ class DataSplits:
     y_test: np.ndarray
     classes: list
     kind: str
-    feature_names: list[str] | None = None
+    feature_names: list[str] | None = None  # of the matrix columns (encoded ones for a table)
     source: str = ""
     digest: str = ""
     extra: dict = field(default_factory=dict)
+    task: str = "classification"
+    encoder: TableEncoder | None = None
+    columns: list[str] | None = None  # the raw columns a caller of the model passes (tables)
+    embedded: list[int] = field(default_factory=list)  # cardinalities of the last len() X columns
+    raw_test: pd.DataFrame | None = None  # the test rows as read (tables): what the model is given
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -57,18 +82,21 @@ class DataSplits:
     def n_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def n_outputs(self) -> int:
+        return 1 if self.task == "regression" else self.n_classes
+
     def class_counts(self) -> dict[str, dict[str, int]]:
         return {
             name: {str(self.classes[c]): int(n) for c, n in enumerate(np.bincount(y, minlength=self.n_classes))}
             for name, y in (("train", self.y_train), ("val", self.y_val), ("test", self.y_test))
         }
 
-
-def _encode(y_raw: np.ndarray, where: str) -> tuple[np.ndarray, list]:
-    classes, y = np.unique(y_raw, return_inverse=True)
-    if len(classes) < 2:
-        raise DataError(where, f"the target has a single class ({classes[0]!r}); need at least two")
-    return y.astype(np.int64), [c.item() if hasattr(c, "item") else c for c in classes]
+    def target_summary(self) -> dict[str, dict[str, float]]:
+        """Regression: the target's mean, std, min and max per split."""
+        return {name: {"mean": float(np.mean(y)), "std": float(np.std(y)), "min": float(np.min(y)),
+                       "max": float(np.max(y))}
+                for name, y in (("train", self.y_train), ("val", self.y_val), ("test", self.y_test))}
 
 
 def _check_finite(X: np.ndarray, where: str, names: list[str] | None = None) -> None:
@@ -82,7 +110,7 @@ def _check_finite(X: np.ndarray, where: str, names: list[str] | None = None) -> 
     raise DataError(where, f"{int(bad.sum())} NaN or infinite feature values")
 
 
-def _load_builtin(name: str) -> Dataset:
+def _load_builtin(name: str, task: str) -> Dataset:
     from sklearn import datasets
 
     if name == "digits":
@@ -90,45 +118,36 @@ def _load_builtin(name: str) -> Dataset:
         X = bunch.images.astype(np.float32)  # (N, 8, 8), values 0..16
         return Dataset(X, bunch.target.astype(np.int64), list(range(10)), "image", source=name)
     bunch = getattr(datasets, f"load_{name}")()
-    return Dataset(
-        bunch.data.astype(np.float32),
-        bunch.target.astype(np.int64),
-        [str(n) for n in bunch.target_names],
-        "tabular",
-        feature_names=[str(n) for n in bunch.feature_names],
-        source=name,
-    )
+    X = bunch.data.astype(np.float32)
+    names = [str(n) for n in bunch.feature_names]
+    natural = "regression" if name in REGRESSION_SETS else "classification"
+    if task == "regression" and natural != "regression":
+        raise DataError("data.task", f"{name} is a classification set; its target holds class ids")
+    if (task if task != "auto" else natural) == "regression":
+        y, classes = regression_targets(bunch.target, name), []
+    elif natural == "regression":
+        y, classes = encode_labels(bunch.target, name)
+    else:
+        y, classes = bunch.target.astype(np.int64), [str(n) for n in bunch.target_names]
+    return Dataset(X, y, classes, "tabular", feature_names=names, source=name,
+                   task="regression" if classes == [] else "classification",
+                   frame=pd.DataFrame(X, columns=names), kinds=dict.fromkeys(names, "numeric"))
 
 
-def _load_csv(path: Path, target: str | None) -> Dataset:
-    import pandas as pd
-
-    if not target:
-        raise DataError("data.target", f"a CSV source needs the name of its target column ({path})")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})") from None
-    if target not in frame.columns:
-        shown = ", ".join(map(str, frame.columns[:10]))
-        raise DataError(str(path), f"no target column {target!r} (columns: {shown})")
-    features = frame.drop(columns=[target])
-    non_numeric = [str(c) for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if non_numeric:
-        raise DataError(str(path), f"non-numeric feature column(s): {', '.join(non_numeric[:5])}")
-    if features.shape[1] == 0:
-        raise DataError(str(path), "no feature columns besides the target")
-    labels = frame[target]
-    if labels.isna().any():
-        raise DataError(str(path), f"target column {target!r} has missing values")
-    names = [str(c) for c in features.columns]
-    X = features.to_numpy(dtype=np.float64)
-    _check_finite(X, str(path), names)
-    y, classes = _encode(labels.to_numpy(), str(path))
-    return Dataset(X.astype(np.float32), y, classes, "tabular", feature_names=names, source=str(path))
+def _load_table(path: Path, spec: DataSpec) -> Dataset:
+    table = load_table(path, spec.target, spec.columns)
+    task, note = detect_task(table.target, spec.task, spec.target)
+    if task == "regression":
+        y, classes = regression_targets(table.target, str(path)), []
+    else:
+        y, classes = encode_labels(table.target.to_numpy(), str(path))
+    notes = ([note] if note else []) + table.notes
+    return Dataset(None, y, classes, "tabular", feature_names=list(table.kinds), source=str(path),
+                   extra={"notes": notes}, task=task, frame=table.features, kinds=table.kinds,
+                   dropped=table.dropped)
 
 
-def _load_npz(path: Path) -> Dataset:
+def _load_npz(path: Path, spec: DataSpec) -> Dataset:
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
@@ -145,13 +164,23 @@ def _load_npz(path: Path) -> Dataset:
         raise DataError(str(path), f"X has non-numeric dtype {X.dtype}")
     X = X.astype(np.float32)
     _check_finite(X, str(path))
-    y, classes = _encode(y_raw, str(path))
-    if X.ndim == 2:
-        return Dataset(X, y, classes, "tabular", [f"x{i}" for i in range(X.shape[1])], str(path))
-    return Dataset(X, y, classes, "image", source=str(path))
+    if X.ndim != 2:
+        if spec.task == "regression":
+            raise DataError("data.task", f"regression needs a tabular source; {path} holds images")
+        y, classes = encode_labels(y_raw, str(path))
+        return Dataset(X, y, classes, "image", source=str(path))
+    task, note = detect_task(y_raw, spec.task, "y")
+    if task == "regression":
+        y, classes = regression_targets(y_raw, str(path)), []
+    else:
+        y, classes = encode_labels(y_raw, str(path))
+    return Dataset(X, y, classes, "tabular", [f"x{i}" for i in range(X.shape[1])], str(path),
+                   extra={"notes": [note] if note else []}, task=task)
 
 
 def _load_image_set(spec: DataSpec) -> Dataset:
+    if spec.task == "regression":
+        raise DataError("data.task", f"regression needs a tabular source; {spec.source} holds images")
     if spec.source == "fashion_mnist":
         X, y, test = image_sources.load_fashion_mnist()
         return Dataset(X, y, list(image_sources.FASHION_MNIST_CLASSES), "image", source="fashion_mnist",
@@ -170,18 +199,20 @@ def load_dataset(spec: DataSpec) -> Dataset:
     if source in ("mnist", "fashion_mnist") or Path(source).is_dir():
         return _load_image_set(spec)
     if source in BUILTIN_SOURCES:
-        return _load_builtin(source)
+        if source == "digits" and spec.task == "regression":
+            raise DataError("data.task", "digits is a classification set of images")
+        return _load_builtin(source, spec.task)
     path = Path(source)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".npz"):
+    if suffix not in (*TABLE_SUFFIXES, ".npz"):
         raise DataError(
             "data.source",
-            f"unknown data set {source!r}; use one of {', '.join(BUILTIN_SOURCES)}, a .csv/.npz file "
-            "or a folder of class folders",
+            f"unknown data set {source!r}; use one of {', '.join(BUILTIN_SOURCES)}, a .csv/.parquet/.npz "
+            "file or a folder of class folders",
         )
     if not path.is_file():
         raise DataError("data.source", f"file not found: {source}")
-    return _load_csv(path, spec.target) if suffix == ".csv" else _load_npz(path)
+    return _load_npz(path, spec) if suffix == ".npz" else _load_table(path, spec)
 
 
 def dataset_digest(X: np.ndarray, y: np.ndarray) -> str:
@@ -191,13 +222,35 @@ def dataset_digest(X: np.ndarray, y: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def _check_split_sizes(y: np.ndarray, spec: DataSpec) -> None:
-    n, n_classes = len(y), int(y.max()) + 1
-    smallest = int(np.bincount(y).min())
+def _data_digest(data: Dataset) -> str:
+    if data.frame is None:
+        return dataset_digest(data.X, data.y)
+    if set(data.kinds.values()) == {"numeric"} and not data.frame.isna().any().any():
+        # an all-number table digests as its matrix did before tables had encoders
+        return dataset_digest(data.frame.to_numpy(dtype=np.float32), data.y)
+    digest = hashlib.sha256(repr(sorted(data.kinds.items())).encode())
+    digest.update(np.ascontiguousarray(pd.util.hash_pandas_object(data.frame, index=False).to_numpy()).tobytes())
+    digest.update(np.ascontiguousarray(data.y).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _split_sizes(n: int, spec: DataSpec) -> tuple[int, int, int]:
     n_test = math.ceil(spec.test_fraction * n)
     n_val = math.ceil(spec.val_fraction * n)
-    n_train = n - n_test - n_val
-    if min(n_test, n_val, n_train) < n_classes or smallest < 3:
+    return n - n_test - n_val, n_val, n_test
+
+
+def _check_split_sizes(data: Dataset, spec: DataSpec) -> None:
+    y, n = data.y, len(data.y)
+    if data.task == "regression":
+        if min(_split_sizes(n, spec)) < MIN_REGRESSION_SPLIT:
+            raise DataError("data", f"{n} rows are too few for val_fraction={spec.val_fraction} and "
+                                    f"test_fraction={spec.test_fraction}: every split needs "
+                                    f"{MIN_REGRESSION_SPLIT} rows")
+        return
+    n_classes = int(y.max()) + 1
+    smallest = int(np.bincount(y).min())
+    if min(_split_sizes(n, spec)) < n_classes or smallest < 3:
         raise DataError(
             "data",
             f"{n} samples (smallest class: {smallest}) are too few for val_fraction="
@@ -207,34 +260,48 @@ def _check_split_sizes(y: np.ndarray, spec: DataSpec) -> None:
 
 
 def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
-    """Stratified, seeded train/val/test splits; ``subsample`` thins the training split.
+    """Seeded train/val/test splits (stratified for classification); ``subsample`` thins the training split.
 
     A set with its own test split keeps it (``test_fraction`` does not apply), and the
-    validation split is ``val_fraction`` of the rest.
+    validation split is ``val_fraction`` of the rest. A table's encoder is fitted on the
+    training rows and encodes all three splits.
     """
     from sklearn.model_selection import train_test_split
 
-    _check_split_sizes(data.y, spec)
+    _check_split_sizes(data, spec)
+    stratified = data.task == "classification"
     idx = np.arange(len(data.y))
     if data.test_mask is not None:
         rest, test = idx[~data.test_mask], idx[data.test_mask]
         val_share = spec.val_fraction
     else:
-        rest, test = train_test_split(idx, test_size=spec.test_fraction, stratify=data.y, random_state=seed)
+        rest, test = train_test_split(idx, test_size=spec.test_fraction, random_state=seed,
+                                      stratify=data.y if stratified else None)
         val_share = spec.val_fraction / (1 - spec.test_fraction)
-    train, val = train_test_split(rest, test_size=val_share, stratify=data.y[rest], random_state=seed + 1)
+    train, val = train_test_split(rest, test_size=val_share, random_state=seed + 1,
+                                  stratify=data.y[rest] if stratified else None)
     if spec.subsample < 1:
         train = subsample_indices(data.y, train, spec.subsample, seed + 2)
-    return DataSplits(
-        data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
-        classes=data.classes, kind=data.kind, feature_names=data.feature_names,
-        source=data.source, digest=dataset_digest(data.X, data.y), extra=dict(data.extra),
-    )
+    common = dict(classes=data.classes, kind=data.kind, source=data.source, digest=_data_digest(data),
+                  extra=dict(data.extra), task=data.task)
+    if data.frame is None:
+        return DataSplits(data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
+                          feature_names=data.feature_names, **common)
+    encoder = fit_encoder(data.frame.iloc[train], data.kinds, data.dropped)
+    X_train, X_val, X_test = (encoder.transform(data.frame.iloc[rows]) for rows in (train, val, test))
+    return DataSplits(X_train, data.y[train], X_val, data.y[val], X_test, data.y[test],
+                      feature_names=encoder.feature_names, encoder=encoder, columns=encoder.columns,
+                      embedded=encoder.embedded, raw_test=data.frame.iloc[test].reset_index(drop=True),
+                      **common)
 
 
 def subsample_indices(y: np.ndarray, idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """A stratified share of ``idx`` keeping every class at least once."""
+    """A share of ``idx``: stratified, keeping every class at least once, for class indices;
+    a plain random share for a regression target (floats)."""
     rng = np.random.default_rng(seed)
+    if not np.issubdtype(y.dtype, np.integer):
+        k = max(2, round(fraction * len(idx)))
+        return np.sort(rng.choice(idx, size=min(k, len(idx)), replace=False))
     keep = []
     for c in np.unique(y[idx]):
         members = idx[y[idx] == c]
@@ -244,7 +311,7 @@ def subsample_indices(y: np.ndarray, idx: np.ndarray, fraction: float, seed: int
 
 
 def search_splits(splits: DataSplits, fraction: float, seed: int) -> DataSplits:
-    """The splits a search trial sees: a stratified ``fraction`` of the training split."""
+    """The splits a search trial sees: a (stratified) ``fraction`` of the training split."""
     if fraction >= 1:
         return splits
     keep = subsample_indices(splits.y_train, np.arange(len(splits.y_train)), fraction, seed)
