@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from tunaflow.components.data import DataSplits
 from tunaflow.components.models import predict_proba
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.tasks.mlflow.pyfunc import as_model_input
+from tunaflow.tasks.mlflow.pyfunc import split_input
 from tunaflow.tasks.mlflow.registry import move_alias
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.mlflow.tracking import TrackingContext, stage_run
@@ -34,7 +34,7 @@ def register(spec: ExperimentSpec, final: FinalModel, best: SearchResult, metric
     smoke = splits.X_test[:16]
     expected = np.asarray(splits.classes)[predict_proba(final.module, smoke).argmax(axis=1)]
     loaded = mlflow.pyfunc.load_model(final.model_uri)
-    got = np.asarray(loaded.predict(as_model_input(smoke, splits.kind, splits.feature_names)))
+    got = np.asarray(loaded.predict(split_input(splits, len(smoke))))
     if not np.array_equal(got, expected):
         raise RuntimeError("the logged model does not reproduce the trained model's predictions")
     name = spec.model_name

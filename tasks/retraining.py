@@ -19,7 +19,7 @@ from tunaflow.components.data import DataSplits
 from tunaflow.components.metrics import classification_metrics
 from tunaflow.components.promotion import PromotionDecision
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.tasks.mlflow.pyfunc import as_model_input
+from tunaflow.tasks.mlflow.pyfunc import split_input
 from tunaflow.tasks.mlflow.registry import alias_version, latest_version
 from tunaflow.tasks.search import _artifact_key
 from tunaflow.tasks.settings import missing_sqlite_file
@@ -84,7 +84,7 @@ def evaluate_champion(plan: RetrainingPlan, splits: DataSplits, ctx: TrackingCon
     model = mlflow.pyfunc.load_model(uri)
     columns = [str(c) for c in splits.classes]
     try:
-        proba = model.predict(as_model_input(splits.X_test, splits.kind, splits.feature_names),
+        proba = model.predict(split_input(splits),
                               params={"output": "proba"})
     except (MlflowException, ValueError, RuntimeError) as error:
         return None, (f"the champion (version {plan.champion_version}) cannot score the current data "

@@ -19,7 +19,7 @@ from tunaflow.components.space import apply_params
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.trainer import spec_augmentation, train_model
 from tunaflow.tasks.augment import log_augmentation
-from tunaflow.tasks.mlflow.pyfunc import log_classifier
+from tunaflow.tasks.mlflow.pyfunc import log_classifier, split_input
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
 
@@ -60,5 +60,6 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
         with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
             info = log_classifier(module, final_spec, kind=splits.kind, classes=splits.classes,
                                   input_shape=splits.input_shape, feature_names=splits.feature_names,
-                                  example=splits.X_test[:5], workdir=Path(workdir))
+                                  example=splits.X_test[:5], workdir=Path(workdir),
+                                  encoder=splits.encoder, raw_example=split_input(splits, 5))
     return FinalModel(module, info.model_uri, run.info.run_id, best.best_epoch, final_spec)

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tunaflow.components.data import DataSplits
 from tunaflow.components.models import build_module, predict_proba
 from tunaflow.components.secrets import mask_tree
 from tunaflow.components.spec import ExperimentSpec
+from tunaflow.components.table_encoder import TableEncoder
 
 @contextmanager
 def _without_type_hint_advice():
@@ -45,8 +47,14 @@ with _without_type_hint_advice():
             self.module.eval()
             self.classes = np.asarray(config["classes"])
             self.features = config.get("feature_names")
+            self.encoder = None
+            if "encoder" in context.artifacts:
+                self.encoder = TableEncoder.from_dict(json.loads(Path(context.artifacts["encoder"]).read_text()))
 
         def _as_array(self, model_input) -> np.ndarray:
+            if getattr(self, "encoder", None) is not None:
+                # raw rows: strings, empty cells, unknown categories; the encoder makes the matrix
+                return self.encoder.transform(pd.DataFrame(model_input))
             if isinstance(model_input, pd.DataFrame):
                 if self.features:
                     missing = [c for c in self.features if c not in model_input.columns]
@@ -72,6 +80,27 @@ def as_model_input(X: np.ndarray, kind: str, feature_names: list[str] | None):
     return pd.DataFrame(X, columns=feature_names).astype(np.float64) if kind == "tabular" else X
 
 
+def split_input(splits: DataSplits, n: int | None = None):
+    """The first ``n`` test rows as a caller of the registered model passes them: raw table rows
+    when the model encodes its own input, else ``as_model_input`` of the test matrix."""
+    if splits.encoder is not None:
+        return splits.raw_test.iloc[:n].reset_index(drop=True)
+    return as_model_input(splits.X_test[:n], splits.kind, splits.feature_names)
+
+
+def raw_input_schema(encoder: TableEncoder):
+    """The input schema of a model reading raw rows: every column typed `any`.
+
+    MLflow's typed columns refuse what a raw table holds (an int column where double was
+    seen, a float column of empty cells where strings were), so the encoder checks values
+    instead; the columns dropped at training are accepted and ignored (optional).
+    """
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    return Schema([ColSpec(AnyType(), name) for name in encoder.columns]
+                  + [ColSpec(AnyType(), name, required=False) for name in encoder.dropped])
+
+
 def requirements() -> list[str]:
     import sklearn
 
@@ -91,8 +120,13 @@ def requirements() -> list[str]:
 
 def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, classes: list,
                    input_shape: tuple, feature_names: list[str] | None, example: np.ndarray,
-                   workdir: Path) -> mlflow.models.model.ModelInfo:
-    """Log ``module`` as a pyfunc with signature and input example under the active run."""
+                   workdir: Path, encoder: TableEncoder | None = None,
+                   raw_example: pd.DataFrame | None = None) -> mlflow.models.model.ModelInfo:
+    """Log ``module`` as a pyfunc with signature and input example under the active run.
+
+    With an ``encoder`` the model reads raw table rows (``raw_example``: a few test rows as
+    read) and stores the encoder as ``encoder.json``.
+    """
     weights = workdir / "weights.pt"
     torch.save(module.state_dict(), weights)
     config = workdir / "config.json"
@@ -100,26 +134,34 @@ def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, 
         "spec": mask_tree(spec.model_dump(mode="json")), "kind": kind, "classes": classes,
         "input_shape": list(input_shape), "feature_names": feature_names,
     }))
+    artifacts = {}
     model_input = as_model_input(example, kind, feature_names)
     python_model = TunaflowClassifier()
     python_model.module, python_model.classes, python_model.features = module, np.asarray(classes), feature_names
+    python_model.encoder = encoder
+    if encoder is not None:
+        model_input = raw_example
+        (workdir / "encoder.json").write_text(json.dumps(encoder.to_dict()))
+        artifacts["encoder"] = str(workdir / "encoder.json")
     signature = mlflow.models.infer_signature(
         model_input, python_model.predict(None, model_input), params={"output": "label"})
+    if encoder is not None:
+        signature.inputs = raw_input_schema(encoder)
     pyfunc_logger = logging.getLogger("mlflow.pyfunc")
     level = pyfunc_logger.level
     # Its note on cloudpickle concerns models from untrusted sources; this class is tunaflow's own.
     pyfunc_logger.setLevel(logging.ERROR)
     try:
-        return _log_model(weights, config, signature, model_input)
+        return _log_model(weights, config, signature, model_input, artifacts)
     finally:
         pyfunc_logger.setLevel(level)
 
 
-def _log_model(weights: Path, config: Path, signature, model_input):
+def _log_model(weights: Path, config: Path, signature, model_input, artifacts: dict):
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=TunaflowClassifier(),
-        artifacts={"weights": str(weights), "config": str(config)},
+        artifacts={"weights": str(weights), "config": str(config), **artifacts},
         signature=signature,
         input_example=model_input,
         pip_requirements=requirements(),
