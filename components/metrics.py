@@ -1,4 +1,5 @@
-"""Test metrics and the confusion matrix of a classifier's probabilities."""
+"""Metrics of a model's outputs: a classifier's probabilities (and its confusion matrix), a
+regressor's predictions (and their scatter against the truth)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,50 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, n_classes: int
         "log_loss": float(log_loss(y_true, np.clip(proba, 1e-7, 1), labels=labels)),
     }
     return metrics, confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """RMSE, MAE and R² in the target's units (R² 0 for a constant target)."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    error = np.asarray(y_pred, dtype=np.float64) - y_true
+    spread = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "rmse": float(np.sqrt(np.mean(error ** 2))),
+        "mae": float(np.mean(np.abs(error))),
+        "r2": float(1 - np.sum(error ** 2) / spread) if spread > 0 else 0.0,
+    }
+
+
+def validation_metrics(task: str, y_true: np.ndarray, output: np.ndarray, n_classes: int = 0) -> dict:
+    """A trial's ``valid_*`` metrics from a model's output on the validation rows.
+
+    Classification: valid_acc and valid_loss (the log-loss); regression: valid_rmse,
+    valid_mae, valid_r2 and valid_loss (the MSE), all in the target's units.
+    """
+    if task == "regression":
+        scores = regression_metrics(y_true, output)
+        return {**{f"valid_{k}": v for k, v in scores.items()}, "valid_loss": scores["rmse"] ** 2}
+    scores, _ = classification_metrics(y_true, output, n_classes)
+    return {"valid_acc": scores["accuracy"], "valid_loss": scores["log_loss"]}
+
+
+def scatter_figure(y_true: np.ndarray, y_pred: np.ndarray):
+    """Predicted against true values, with the diagonal a perfect model would sit on."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.scatter(y_true, y_pred, s=8, alpha=0.5)
+    low = float(min(np.min(y_true), np.min(y_pred)))
+    high = float(max(np.max(y_true), np.max(y_pred)))
+    axes.plot([low, high], [low, high], color="gray", linewidth=1)
+    axes.set_xlabel("true")
+    axes.set_ylabel("predicted")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
 
 
 def confusion_figure(matrix: np.ndarray, classes: list):

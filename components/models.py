@@ -1,8 +1,11 @@
 """PyTorch modules built from the spec's model section.
 
-A ``ClassifierModule`` takes raw input (tabular rows or images shaped (N, H, W) or
-(N, H, W, C)): standardization and reshaping live inside it, so the registered model
-predicts from what a caller has, not from what training prepared.
+A ``ClassifierModule`` takes the model's input (encoded tabular rows or images shaped
+(N, H, W) or (N, H, W, C)): standardization and reshaping live inside it, so the
+registered model predicts from what a caller has, not from what training prepared.
+Tabular rows may end with category codes (``embedded``): the MLP gives each its own
+``nn.Embedding``. A regression network has one linear output on the standardized target;
+the module keeps the target's mean and std as buffers, so its weights carry them.
 """
 
 from __future__ import annotations
@@ -49,8 +52,11 @@ class InputTransform(nn.Module):
         return (x - self.mean) / self.std
 
 
-def input_statistics(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature (tabular) or per-channel (image) mean and std of training data."""
+def input_statistics(X: np.ndarray, kind: str, n_embedded: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (tabular) or per-channel (image) mean and std of training data.
+
+    The last ``n_embedded`` columns are category codes: mean 0 and std 1 leave them as they are.
+    """
     if kind != "image":
         axes = 0
     else:  # per channel for (N, H, W, C); one scalar for (N, H, W)
@@ -58,7 +64,35 @@ def input_statistics(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     mean = X.mean(axis=axes, dtype=np.float64)
     std = X.std(axis=axes, dtype=np.float64)
     std = np.where(std < 1e-8, 1.0, std)
+    if n_embedded:
+        mean[-n_embedded:], std[-n_embedded:] = 0.0, 1.0
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def target_statistics(y: np.ndarray) -> tuple[float, float]:
+    """Mean and std of a regression target (std 1 for a constant one)."""
+    std = float(np.std(y, dtype=np.float64))
+    return float(np.mean(y, dtype=np.float64)), std if std > 1e-12 else 1.0
+
+
+def embedding_width(cardinality: int) -> int:
+    return max(1, min(16, (cardinality + 1) // 2))
+
+
+class CategoryEmbedding(nn.Module):
+    """Dense features as they are, each trailing code column replaced by its embedding."""
+
+    def __init__(self, n_dense: int, cardinalities: list[int]):
+        super().__init__()
+        self.n_dense = n_dense
+        self.embeddings = nn.ModuleList(nn.Embedding(card, embedding_width(card)) for card in cardinalities)
+        # an unseen code maps to 0 (missing/unknown) before it reaches the model; the clamp is a guard
+        self.register_buffer("max_code", torch.as_tensor([card - 1 for card in cardinalities]))
+        self.width = n_dense + sum(embedding_width(card) for card in cardinalities)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        codes = torch.minimum(x[:, self.n_dense:].long().clamp(min=0), self.max_code)
+        return torch.cat([x[:, :self.n_dense], *(emb(codes[:, i]) for i, emb in enumerate(self.embeddings))], 1)
 
 
 class SigmoidLogits(nn.Module):
@@ -69,7 +103,9 @@ class SigmoidLogits(nn.Module):
         return torch.cat([torch.zeros_like(z), z], dim=1)
 
 
-def output_layers(width: int, n_classes: int, spec: MLPSpec | CNNSpec) -> list[nn.Module]:
+def output_layers(width: int, n_classes: int, spec: MLPSpec | CNNSpec, task: str = "classification") -> list[nn.Module]:
+    if task == "regression":
+        return [nn.Linear(width, 1)]
     if spec.output == "sigmoid":
         if n_classes != 2:
             raise ValueError(f"model.output: sigmoid needs two classes, the data has {n_classes}")
@@ -89,17 +125,21 @@ def normalized_activation(width: int, spec: MLPSpec | CNNSpec, conv: bool) -> li
 class MLPModule(nn.Module):
     """Dense layers: linear, batch norm and activation (in the spec's order), dropout; a linear head."""
 
-    def __init__(self, in_features: int, n_classes: int, spec: MLPSpec):
+    def __init__(self, in_features: int, n_classes: int, spec: MLPSpec, task: str = "classification",
+                 embedded: list[int] | tuple = ()):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
+        if embedded:
+            layers = [CategoryEmbedding(in_features - len(embedded), list(embedded))]
+            width = layers[0].width
         for units, rate in zip(spec.units, spec.dropout_rates()):
             layers.append(nn.Linear(width, units))
             layers += normalized_activation(units, spec, conv=False)
             if rate > 0:
                 layers.append(nn.Dropout(rate))
             width = units
-        layers += output_layers(width, n_classes, spec)
+        layers += output_layers(width, n_classes, spec, task)
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,7 +149,7 @@ class MLPModule(nn.Module):
 class CNNModule(nn.Module):
     """Conv blocks (conv, batch norm and activation, pool, dropout) and a dense head."""
 
-    def __init__(self, image_shape: tuple[int, ...], n_classes: int, spec: CNNSpec):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, spec: CNNSpec, task: str = "classification"):
         super().__init__()
         height, width = image_shape[:2]
         channels = image_shape[2] if len(image_shape) == 3 else 1
@@ -129,7 +169,7 @@ class CNNModule(nn.Module):
         head.append(make_activation(spec.activation))
         if rates[-1] > 0:
             head.append(nn.Dropout(rates[-1]))
-        head += output_layers(spec.dense_units, n_classes, spec)
+        head += output_layers(spec.dense_units, n_classes, spec, task)
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -142,12 +182,20 @@ def weight_layers(module: nn.Module) -> list[nn.Module]:
 
 
 class ClassifierModule(nn.Module):
-    """Raw input -> logits: the input transform followed by the network."""
+    """Input -> logits (or the standardized regression target): the input transform, then the network.
 
-    def __init__(self, transform: InputTransform, network: nn.Module):
+    A regression module holds ``target_mean`` and ``target_std``: its output times the std
+    plus the mean is a prediction in the target's units (``predict_values``).
+    """
+
+    def __init__(self, transform: InputTransform, network: nn.Module, target: tuple[float, float] | None = None):
         super().__init__()
         self.transform = transform
         self.network = network
+        self.task = "classification" if target is None else "regression"
+        if target is not None:
+            self.register_buffer("target_mean", torch.tensor(float(target[0])))
+            self.register_buffer("target_std", torch.tensor(float(target[1])))
         self._descendants = tuple(self.modules())[1:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -168,15 +216,23 @@ def build_module(
     kind: str,
     mean: np.ndarray,
     std: np.ndarray,
+    *,
+    task: str = "classification",
+    embedded: list[int] | tuple = (),
+    target: tuple[float, float] = (0.0, 1.0),
 ) -> ClassifierModule:
-    """The network the spec describes, for inputs of ``input_shape`` (without N)."""
+    """The network the spec describes, for inputs of ``input_shape`` (without N).
+
+    ``embedded``: cardinalities of the trailing category-code columns (tabular MLP);
+    ``target``: the regression target's mean and std (a regression module keeps them).
+    """
     if isinstance(spec, CNNSpec):
         if kind != "image":
             raise ValueError("model.family: cnn needs an image source (arrays shaped (N, H, W[, C]))")
-        network: nn.Module = CNNModule(input_shape, n_classes, spec)
+        network: nn.Module = CNNModule(input_shape, n_classes, spec, task)
     else:
-        network = MLPModule(int(np.prod(input_shape)), n_classes, spec)
-    return ClassifierModule(InputTransform(kind, mean, std), network)
+        network = MLPModule(int(np.prod(input_shape)), n_classes, spec, task, embedded if kind != "image" else ())
+    return ClassifierModule(InputTransform(kind, mean, std), network, target if task == "regression" else None)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -187,11 +243,7 @@ def describe_module(module: nn.Module) -> str:
     return f"{module}\n\ntrainable parameters: {count_parameters(module):,}\n"
 
 
-def predict_proba(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Class probabilities of a trained module on raw input, in eval mode, in batches.
-
-    The module may live on a GPU: each batch goes to its device, the probabilities come back.
-    """
+def _forward_batches(module: nn.Module, X: np.ndarray, finish, batch_size: int) -> np.ndarray:
     module.eval()
     device = module_device(module)
     out = []
@@ -199,5 +251,18 @@ def predict_proba(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> n
         for start in range(0, len(X), batch_size):
             # a copy: served input often arrives read-only (a pandas frame's values), which torch warns about
             batch = torch.from_numpy(np.array(X[start:start + batch_size], dtype=np.float32)).to(device)
-            out.append(torch.softmax(module(batch), dim=1).cpu().numpy())
+            out.append(finish(module(batch)).cpu().numpy())
     return np.concatenate(out)
+
+
+def predict_proba(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities of a trained module on raw input, in eval mode, in batches.
+
+    The module may live on a GPU: each batch goes to its device, the probabilities come back.
+    """
+    return _forward_batches(module, X, lambda logits: torch.softmax(logits, dim=1), batch_size)
+
+
+def predict_values(module: ClassifierModule, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """A regression module's predictions in the target's units, shaped (N,)."""
+    return _forward_batches(module, X, lambda z: z[:, 0] * module.target_std + module.target_mean, batch_size)

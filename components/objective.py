@@ -1,4 +1,8 @@
-"""The objective of one trial: train, score on validation (holdout or k-fold), and measure."""
+"""The objective of one trial: train, score on validation (holdout or k-fold), and measure.
+
+Networks train epoch by epoch (each epoch reported); a scikit-learn family fits once and
+reports one step, so pruners and progress lines treat every family alike.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,28 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import torch
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.models import count_parameters
+from tunaflow.components.fitted import FittedEstimator, FittedNetwork, flat_rows, primary_score
+from tunaflow.components.metrics import validation_metrics
+from tunaflow.components.model_spec import SKLEARN_FAMILIES
 from tunaflow.components.seeding import derive_seed
+from tunaflow.components.sklearn_models import build_estimator, fit_estimator
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.components.trainer import train_model, train_steps
+from tunaflow.components.trainer import fit_options, train_model, train_steps
 from tunaflow.components.training import kept_epoch
+
+CLASSIFICATION_SCORES = ("valid_acc", "valid_loss")
+REGRESSION_SCORES = ("valid_rmse", "valid_mae", "valid_r2", "valid_loss")
 
 
 @dataclass
 class TrialOutcome:
-    """A finished trial's objective values and what it took to get there."""
+    """A finished trial's objective values and what it took to get there.
+
+    ``test_score`` (accuracy, or RMSE for regression) is the trial model's score on the test
+    split: the leaderboard shows it; selection never reads it.
+    """
 
     values: list[float]
     metrics: dict[str, float]
@@ -30,53 +43,60 @@ class TrialOutcome:
     n_params: int = 0
     seconds: float = 0.0
     samples_per_second: float = 0.0
+    test_score: float | None = None
+    family: str = ""
 
     @property
     def value(self) -> float:
         return self.values[0]
 
 
-def inference_latency_ms(module: torch.nn.Module, X: np.ndarray, repeats: int = 5) -> float:
-    """Median milliseconds to predict one sample, measured in batches of up to 256."""
-    batch = torch.as_tensor(X[:256])
-    module.eval()
+def inference_latency_ms(fitted, X: np.ndarray, repeats: int = 5) -> float:
+    """Median milliseconds to predict one sample (``fitted.predict_output``), in batches of up to 256."""
+    batch = X[:256]
+    fitted.predict_output(batch)
     timings = []
-    with torch.inference_mode():
-        module(batch)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            module(batch)
-            timings.append((time.perf_counter() - start) * 1000 / len(batch))
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fitted.predict_output(batch)
+        timings.append((time.perf_counter() - start) * 1000 / len(batch))
     return statistics.median(timings)
 
 
-def _kept_score(fit, spec: ExperimentSpec) -> tuple[int, dict[str, float]]:
+def score_names(task: str) -> tuple[str, ...]:
+    return REGRESSION_SCORES if task == "regression" else CLASSIFICATION_SCORES
+
+
+def _kept_score(fit, spec: ExperimentSpec, task: str) -> tuple[int, dict[str, float]]:
     """The epoch whose weights a fit keeps and that epoch's validation metrics."""
     epoch = kept_epoch(fit.history, spec.train, validated=True)
     row = fit.history[epoch - 1]
-    return epoch, {"valid_acc": row["valid_acc"], "valid_loss": row["valid_loss"]}
+    return epoch, {name: row[name] for name in score_names(task)}
 
 
-def _fit_once(spec, X, y, valid, n_classes, kind, seed, report):
-    module, fit = train_model(spec, X, y, n_classes=n_classes, kind=kind, seed=seed, valid=valid, report=report)
-    return module, fit, *_kept_score(fit, spec)
+def _folds(spec: ExperimentSpec, splits: DataSplits, seed: int):
+    """(X, y, fold index pairs) of k-fold on train+validation: stratified for classes."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    X = np.concatenate([splits.X_train, splits.X_val])
+    y = np.concatenate([splits.y_train, splits.y_val])
+    kind = KFold if splits.task == "regression" else StratifiedKFold
+    folds = kind(spec.search.validation.folds, shuffle=True, random_state=derive_seed(seed, "folds"))
+    return X, y, list(folds.split(X, y))
 
 
-def _kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
-    """Stratified k-fold on train+validation, the folds trained in turns, one epoch each.
+def _network_kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
+    """Network folds trained in turns, one epoch each.
 
     After every epoch ``report`` sees the mean over the folds of that epoch's validation
     metrics (a fold that early stopping ended counts its kept epoch's), so pruners judge
     k-fold trials per epoch, as holdout ones. Each fold trains as it would alone.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    X = np.concatenate([splits.X_train, splits.X_val])
-    y = np.concatenate([splits.y_train, splits.y_val])
-    folds = StratifiedKFold(spec.search.validation.folds, shuffle=True, random_state=derive_seed(seed, "folds"))
-    runs = [train_steps(spec, X[train], y[train], n_classes=splits.n_classes, kind=splits.kind,
-                        seed=derive_seed(seed, "fold", k), valid=(X[val], y[val]))
-            for k, (train, val) in enumerate(folds.split(X, y), start=1)]
+    X, y, folds = _folds(spec, splits, seed)
+    names = score_names(splits.task)
+    runs = [train_steps(spec, X[train], y[train], seed=derive_seed(seed, "fold", k), valid=(X[val], y[val]),
+                        **fit_options(splits))
+            for k, (train, val) in enumerate(folds, start=1)]
     latest: list[dict] = [{} for _ in runs]
     finished: dict[int, tuple] = {}
     with ExitStack() as stack:
@@ -91,16 +111,63 @@ def _kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
                     epoch, latest[k] = next(run)
                 except StopIteration as done:
                     module, fit = done.value
-                    kept, latest[k] = _kept_score(fit, spec)
+                    kept, latest[k] = _kept_score(fit, spec, splits.task)
                     finished[k] = (module, fit, kept, latest[k])
             if report and epoch is not None:
-                report(epoch, {name: statistics.mean(m[name] for m in latest) for name in ("valid_acc", "valid_loss")})
+                report(epoch, {name: statistics.mean(m[name] for m in latest) for name in names})
     modules, fits, epochs, scores = zip(*(finished[k] for k in range(len(runs))))
-    history = [{"epoch": k, **{f"fold_{name}": value for name, value in score.items()}}
-               for k, score in enumerate(scores, start=1)]
+    history = _fold_history(scores)
     mean = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
-    return (modules[-1], mean, int(statistics.median(epochs)), history, sum(fit.seconds for fit in fits),
-            statistics.mean(fit.samples_per_second for fit in fits))
+    return (FittedNetwork(modules[-1], splits.task, spec.model.family), mean, int(statistics.median(epochs)),
+            history, sum(fit.seconds for fit in fits), statistics.mean(fit.samples_per_second for fit in fits))
+
+
+def _fold_history(scores) -> list[dict]:
+    return [{"epoch": k, **{f"fold_{name}": value for name, value in score.items()}}
+            for k, score in enumerate(scores, start=1)]
+
+
+def _network(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
+    if spec.search.validation.scheme == "kfold":
+        return _network_kfold(spec, splits, seed, report)
+    module, fit = train_model(spec, splits.X_train, splits.y_train, seed=seed, valid=(splits.X_val, splits.y_val),
+                              report=report, **fit_options(splits))
+    epoch, metrics = _kept_score(fit, spec, splits.task)
+    return (FittedNetwork(module, splits.task, spec.model.family), metrics, epoch, fit.history, fit.seconds,
+            fit.samples_per_second)
+
+
+def fit_sklearn(spec: ExperimentSpec, splits: DataSplits, X: np.ndarray, y: np.ndarray, seed: int,
+                single_thread: bool = False) -> FittedEstimator:
+    """The spec's scikit-learn family fitted on (X, y) of ``splits``' kind and encoding."""
+    X = flat_rows(X)
+    estimator = build_estimator(spec.model, splits.task, X.shape[1], splits.embedded or (), derive_seed(seed, "fit"))
+    fit_estimator(estimator, X, y, single_thread)
+    return FittedEstimator(estimator, splits.task, spec.model.family, splits.n_outputs)
+
+
+def _sklearn(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
+    """One fit on train scored on validation, or one per fold on train+validation; one report."""
+    single_thread = spec.search.workers > 1  # the workers fill the cores
+    if spec.search.validation.scheme == "kfold":
+        X, y, pairs = _folds(spec, splits, seed)
+    else:
+        X = np.concatenate([splits.X_train, splits.X_val])
+        y = np.concatenate([splits.y_train, splits.y_val])
+        n = len(splits.y_train)
+        pairs = [(np.arange(n), np.arange(n, len(y)))]
+    scores, seconds = [], 0.0
+    for k, (train, val) in enumerate(pairs, start=1):
+        start = time.perf_counter()
+        fitted = fit_sklearn(spec, splits, X[train], y[train], derive_seed(seed, "fold", k), single_thread)
+        seconds += time.perf_counter() - start
+        scores.append(validation_metrics(splits.task, y[val], fitted.predict_output(X[val]), splits.n_outputs))
+    metrics = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
+    if report:
+        report(1, dict(metrics))
+    history = _fold_history(scores) if len(scores) > 1 else [{"epoch": 1, **metrics}]
+    rows = sum(len(train) for train, _ in pairs)
+    return fitted, metrics, 1, history, seconds, rows / max(seconds, 1e-9)
 
 
 def evaluate_config(
@@ -110,22 +177,27 @@ def evaluate_config(
     seed: int,
     report: Callable[[int, dict], None] | None = None,
 ) -> TrialOutcome:
-    """Train ``spec``'s network and return its objective values (``search.objectives``).
+    """Train ``spec``'s model (a network or a scikit-learn family) and return its objective
+    values (``search.objectives``).
 
-    Validation metrics are those of the weights the fit keeps. ``report(step, metrics)``
-    sees every epoch (under k-fold, the mean over the folds), and may raise to stop the
-    trial (a pruner).
+    A network's validation metrics are those of the weights the fit keeps, and
+    ``report(step, metrics)`` sees every epoch (under k-fold, the mean over the folds); a
+    scikit-learn family reports once, at step 1. ``report`` may raise to stop the trial (a pruner).
     """
-    if spec.search.validation.scheme == "kfold":
-        module, metrics, epoch, history, seconds, rate = _kfold(spec, splits, seed, report)
-    else:
-        module, fit, epoch, metrics = _fit_once(spec, splits.X_train, splits.y_train, (splits.X_val, splits.y_val),
-                                                splits.n_classes, splits.kind, seed, report)
-        history, seconds, rate = fit.history, fit.seconds, fit.samples_per_second
-    metrics["n_params"] = float(count_parameters(module))
+    family = spec.model.family
+    if family == "auto":
+        raise ValueError("model.family: auto is resolved by the search space; a trial needs a concrete family")
+    run = _sklearn if family in SKLEARN_FAMILIES else _network
+    fitted, metrics, epoch, history, seconds, rate = run(spec, splits, seed, report)
+    metrics["n_params"] = float(fitted.n_params)
     if any(o.metric == "latency_ms" for o in spec.search.objective_specs):
-        metrics["latency_ms"] = inference_latency_ms(module, splits.X_val)
+        metrics["latency_ms"] = inference_latency_ms(fitted, splits.X_val)
+    missing = [o.metric for o in spec.search.objective_specs if o.metric not in metrics]
+    if missing:
+        raise ValueError(f"search.metric: {missing[0]} is not a {splits.task} metric")
+    test_score = primary_score(splits.task, splits.y_test, fitted.predict_output(splits.X_test))
     return TrialOutcome(
         values=[metrics[o.metric] for o in spec.search.objective_specs], metrics=metrics, best_epoch=epoch,
         history=history, n_params=int(metrics["n_params"]), seconds=seconds, samples_per_second=rate,
+        test_score=test_score, family=family,
     )

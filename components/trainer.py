@@ -8,25 +8,44 @@ import numpy as np
 from torch import nn
 
 from tunaflow.components.augment import Augmentation, build_augmentation
-from tunaflow.components.models import build_module, input_statistics
+from tunaflow.components.models import build_module, input_statistics, target_statistics
 from tunaflow.components.seeding import derive_seed, seed_everything
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.training import FitResult, build_classifier, drain, fit_epochs
 
 
-def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int) -> nn.Module:
-    """An initialized module whose input statistics come from the training data ``X``."""
+def fit_options(splits) -> dict:
+    """What a fit needs to know of the data besides the arrays (``DataSplits``' outputs, kind,
+    task and embedded code columns), as keyword arguments of ``train_model``/``train_steps``."""
+    return {"n_classes": splits.n_outputs, "kind": splits.kind, "task": splits.task,
+            "embedded": tuple(splits.embedded or ())}
+
+
+def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int, *,
+                   task: str = "classification", embedded: tuple = (), y: np.ndarray | None = None) -> nn.Module:
+    """An initialized module whose input statistics come from the training data ``X``
+    (and, for regression, whose target statistics come from ``y``)."""
     seed_everything(derive_seed(seed, "init"))
-    mean, std = input_statistics(X, kind)
-    return build_module(spec.model, X.shape[1:], n_classes, kind, mean, std)
+    mean, std = input_statistics(X, kind, len(embedded))
+    target = target_statistics(y) if task == "regression" and y is not None else (0.0, 1.0)
+    return build_module(spec.model, X.shape[1:], n_classes, kind, mean, std, task=task, embedded=embedded,
+                        target=target)
 
 
 def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str,
-                      seed: int) -> Augmentation | None:
+                      seed: int, embedded: tuple = ()) -> Augmentation | None:
     """The augmentation a fit with ``seed`` applies to its training batches."""
-    _, std = input_statistics(X, kind)
+    _, std = input_statistics(X, kind, len(embedded))
+    if embedded:  # noise on a category code would turn it into another category
+        std[-len(embedded):] = 0.0
     return build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
                               n_classes=n_classes, feature_std=std)
+
+
+def standardized_target(y: np.ndarray, module: nn.Module) -> np.ndarray:
+    """A regression target in the module's standard units, shaped (N, 1) as the loss expects."""
+    mean, std = float(module.target_mean), float(module.target_std)
+    return ((np.asarray(y, dtype=np.float64) - mean) / std).astype(np.float32).reshape(-1, 1)
 
 
 def train_steps(
@@ -40,17 +59,24 @@ def train_steps(
     valid: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int | None = None,
     augmentation: Augmentation | None = None,
+    task: str = "classification",
+    embedded: tuple = (),
 ) -> Generator[tuple[int, dict], None, tuple[nn.Module, FitResult]]:
     """``train_model`` one epoch at a time: yields (epoch, metrics) after each, returns (module, fit).
 
     Nothing is built before the first ``next``; the fit keeps its own random state across
     pauses (``fit_epochs``), so several of these can be advanced in turns.
     """
-    module = prepare_module(spec, X, n_classes, kind, seed)
+    module = prepare_module(spec, X, n_classes, kind, seed, task=task, embedded=embedded, y=y)
+    scale = {}
+    if task == "regression":  # the network learns the standardized target; scores come back in its units
+        y = standardized_target(y, module)
+        valid = None if valid is None else (valid[0], standardized_target(valid[1], module))
+        scale = {"task": task, "target_std": float(module.target_std)}
     if augmentation is None:
-        augmentation = spec_augmentation(spec, X, n_classes, kind, seed)
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed, embedded)
     net = build_classifier(module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
-                           epochs=epochs, augmentation=augmentation)
+                           epochs=epochs, augmentation=augmentation, **scale)
     try:
         result = yield from fit_epochs(net, X, y)
     finally:

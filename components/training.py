@@ -9,12 +9,14 @@ from typing import Callable, Generator
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EpochTimer, GradientNormClipping, PassthroughScoring
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import EpochTimer, GradientNormClipping, PassthroughScoring
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
 
+from tunaflow.components.batch_scores import BatchAccuracy, BatchRegressionError
 from tunaflow.components.devices import resolve_device
+from tunaflow.components.errors import SpecError
 from tunaflow.components.lr_schedulers import schedule_callbacks
 from tunaflow.components.models import weight_layers
 from tunaflow.components.seeding import random_state, set_random_state
@@ -66,7 +68,7 @@ class TensorBatchLoader:
             yield Xb, yb
 
 
-_REPORTED = ("train_loss", "valid_loss", "valid_acc", "dur", "lr")
+_REPORTED = ("train_loss", "valid_loss", "valid_acc", "valid_rmse", "valid_mae", "valid_r2", "dur", "lr")
 
 
 def epoch_metrics(row) -> dict[str, float]:
@@ -95,36 +97,8 @@ def optimizer_params(train: TrainSpec) -> dict:
     return params
 
 
-class BatchAccuracy(Callback):
-    """Validation accuracy counted from each batch's logits as skorch hands them over.
-
-    skorch's ``EpochScoring("accuracy")`` caches every batch, predicts again through the
-    net and scores with scikit-learn at the epoch's end: on the digits MLP of
-    ``bench/training_loop.py`` that cost 5% of the samples per second. Counting correct
-    predictions per batch gives the same value (argmax of the logits is argmax of their
-    softmax).
-    """
-
-    def __init__(self, name: str = "valid_acc", on_train: bool = False):
-        self.name = name
-        self.on_train = on_train
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.correct_, self.count_ = 0, 0
-
-    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
-        if training == self.on_train and batch[1] is not None:
-            # a tensor sum: no device sync per batch
-            self.correct_ = self.correct_ + (y_pred.argmax(1) == batch[1].to(y_pred.device)).sum()
-            self.count_ += len(batch[1])
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.count_:
-            net.history.record(self.name, float(self.correct_) / self.count_)
-
-
-class RegularizedClassifier(NeuralNetClassifier):
-    """skorch's classifier with L1 and L2 penalties on weights (never biases), per layer,
+class _Regularized:
+    """skorch's net with L1 and L2 penalties on weights (never biases), per layer,
     extended only through skorch's public hooks.
 
     ``l1``/``l2`` are one coefficient or one per linear/conv layer in order. The penalty
@@ -133,8 +107,8 @@ class RegularizedClassifier(NeuralNetClassifier):
 
     skorch calls every callback for every event of every batch, so the default callbacks
     are only those whose values tunaflow reads (``get_default_callbacks``): the epoch
-    timer, the train and validation losses and a validation accuracy counted batch by
-    batch; no print log. ``fit_loop`` runs epoch by epoch and ends after an epoch whose
+    timer, the train and validation losses and a validation score counted batch by
+    batch (``batch_scores``); no print log. ``fit_loop`` runs epoch by epoch and ends after an epoch whose
     history row asks to stop (``stopping.PatienceStopping``); no exception is part of it.
     """
 
@@ -148,7 +122,7 @@ class RegularizedClassifier(NeuralNetClassifier):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_acc", BatchAccuracy(name="valid_acc")),
+            self.score_callback(),
         ]
 
     def _penalized(self) -> list[tuple[torch.Tensor, float, float]]:
@@ -180,14 +154,49 @@ class RegularizedClassifier(NeuralNetClassifier):
         return self
 
 
+class RegularizedClassifier(_Regularized, NeuralNetClassifier):
+    """The regularized net for classes: cross-entropy on logits, ``valid_acc`` per epoch."""
+
+    def score_callback(self):
+        return "valid_acc", BatchAccuracy(name="valid_acc")
+
+
+class RegularizedRegressor(_Regularized, NeuralNetRegressor):
+    """The regularized net for a standardized target shaped (N, 1): MSE or Huber loss;
+    ``valid_rmse``, ``valid_mae`` (target units, via ``target_std``) and ``valid_r2`` per epoch."""
+
+    def __init__(self, *args, target_std: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target_std = target_std
+
+    def score_callback(self):
+        return "valid_rmse", BatchRegressionError(self.target_std)
+
+
+_LOSSES = {"cross_entropy": torch.nn.CrossEntropyLoss, "mse": torch.nn.MSELoss, "huber": torch.nn.HuberLoss}
+
+
+def loss_for(train: TrainSpec, task: str) -> type[torch.nn.Module]:
+    """The criterion of ``train.loss`` (auto: cross-entropy for classes, MSE for a regression target)."""
+    name = train.loss if train.loss != "auto" else ("mse" if task == "regression" else "cross_entropy")
+    if (name == "cross_entropy") == (task == "regression"):
+        fits = "mse or huber" if task == "regression" else "cross_entropy"
+        raise SpecError("train.loss", f"{name} does not fit a {task} task; use auto or {fits}")
+    return _LOSSES[name]
+
+
 def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
                      valid: tuple[np.ndarray, np.ndarray] | None = None,
                      epochs: int | None = None, augmentation=None,
-                     callbacks: list | None = None) -> NeuralNetClassifier:
-    """A skorch classifier for ``module`` on ``train.device``; validation on ``valid`` when given.
+                     callbacks: list | None = None, task: str = "classification",
+                     target_std: float = 1.0) -> NeuralNetClassifier | NeuralNetRegressor:
+    """A skorch classifier for ``module`` on ``train.device`` (a regressor for ``task``
+    regression, whose targets are standardized, ``target_std`` giving their scale);
+    validation on ``valid`` when given.
 
     The validation tensors move to the device here, once.
     """
+    criterion = loss_for(train, task)
     device = resolve_device(train.device)
     max_epochs = epochs or train.epochs
     generator = torch.Generator().manual_seed(seed)
@@ -197,15 +206,21 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
     all_callbacks += list(callbacks or [])
     if valid is not None and train.early_stopping.enabled:
         stop = train.early_stopping
+        if task == "regression" and stop.monitor == "valid_acc":
+            raise SpecError("train.early_stopping.monitor", "valid_acc is for classification; use valid_loss")
         all_callbacks.append(("early_stopping", PatienceStopping(
             monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta,
             lower_is_better=stop.monitor.endswith("loss"), restore_best=stop.restore_best,
         )))
-    return RegularizedClassifier(
+    net_class, extra = RegularizedClassifier, {}
+    if task == "regression":
+        net_class, extra = RegularizedRegressor, {"target_std": target_std}
+    return net_class(
         module,
         l1=train.l1,
         l2=train.l2,
-        criterion=torch.nn.CrossEntropyLoss,
+        **extra,
+        criterion=criterion,
         optimizer=_OPTIMIZERS[train.optimizer],
         lr=train.lr,
         max_epochs=max_epochs,

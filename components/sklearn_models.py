@@ -1,0 +1,114 @@
+"""scikit-learn families as estimators on the encoded matrix, seeded and sized for a worker process.
+
+The encoded matrix ends with ``len(embedded)`` category-code columns (``DataSplits.embedded``):
+gradient boosting reads them as categorical features, the forest as ordinal ones, and the
+linear models and the SVM one-hot encode them (the dense columns standardized).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Sequence
+
+import numpy as np
+
+from tunaflow.components.errors import SpecError
+
+HGB_MAX_CATEGORIES = 255  # HistGradientBoosting's max_bins: codes beyond it are read as numbers
+
+
+def _linear_input(n_features: int, embedded: Sequence[int]):
+    """Standardized dense columns, one-hot category codes."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    if not embedded:
+        return StandardScaler()
+    n_dense = n_features - len(embedded)
+    codes = OneHotEncoder(categories=[np.arange(card, dtype=np.float64) for card in embedded],
+                          handle_unknown="ignore")
+    return ColumnTransformer([("dense", StandardScaler(), list(range(n_dense))),
+                              ("codes", codes, list(range(n_dense, n_features)))])
+
+
+def _hgb(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    categorical = np.zeros(n_features, dtype=bool)
+    n_dense = n_features - len(embedded)
+    for i, card in enumerate(embedded):
+        categorical[n_dense + i] = card <= HGB_MAX_CATEGORIES
+    kind = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
+    return kind(learning_rate=model.learning_rate, max_iter=model.max_iter, max_leaf_nodes=model.max_leaf_nodes,
+                min_samples_leaf=model.min_samples_leaf, l2_regularization=model.l2_regularization,
+                max_features=model.max_features, early_stopping=model.early_stopping,
+                categorical_features=categorical if categorical.any() else None, random_state=seed)
+
+
+def _rf(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    kind = RandomForestRegressor if task == "regression" else RandomForestClassifier
+    # one job: a worker is a process of its own, and workers fill the cores
+    return kind(n_estimators=model.n_estimators, max_depth=model.max_depth, min_samples_leaf=model.min_samples_leaf,
+                max_features=model.max_features, random_state=seed, n_jobs=1)
+
+
+def _logreg(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    if task == "regression":
+        raise SpecError("model.family", "logreg is for classification; use ridge")
+    return make_pipeline(_linear_input(n_features, embedded),
+                         LogisticRegression(C=model.C, max_iter=model.max_iter, random_state=seed))
+
+
+def _ridge(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.linear_model import Ridge, RidgeClassifier
+    from sklearn.pipeline import make_pipeline
+
+    kind = Ridge if task == "regression" else RidgeClassifier
+    return make_pipeline(_linear_input(n_features, embedded), kind(alpha=model.alpha, random_state=seed))
+
+
+def _svc(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC, SVR
+
+    if task == "regression":
+        head = SVR(C=model.C, gamma=model.gamma)
+    else:  # no Platt scaling (an inner 5-fold fit): probabilities come from the decision values
+        head = SVC(C=model.C, gamma=model.gamma, random_state=seed)
+    return make_pipeline(_linear_input(n_features, embedded), head)
+
+
+_BUILDERS = {"hgb": _hgb, "rf": _rf, "logreg": _logreg, "ridge": _ridge, "svc": _svc}
+
+
+def build_estimator(model, task: str, n_features: int, embedded: Sequence[int] = (), seed: int = 0):
+    """The unfitted estimator of a scikit-learn family's spec (``HGBSpec``, ``RFSpec``, ...).
+
+    ``n_features``: columns of the (flattened) encoded matrix; ``embedded``: cardinalities
+    of its trailing category-code columns; ``task``: classification or regression.
+    """
+    builder = _BUILDERS.get(model.family)
+    if builder is None:
+        raise ValueError(f"model.family: {model.family} is not a scikit-learn family")
+    return builder(model, task, n_features, tuple(embedded), seed)
+
+
+def fit_estimator(estimator, X: np.ndarray, y: np.ndarray, single_thread: bool = False):
+    """Fit ``estimator``; ``single_thread`` caps OpenMP/BLAS threads (HistGradientBoosting's
+    loop among them), for worker processes that already fill the cores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1) if single_thread else nullcontext():
+        return estimator.fit(X, y)
+
+
+def describe_estimator(estimator) -> str:
+    """A text summary: the estimator (steps and set parameters) and every parameter."""
+    params = "\n".join(f"{k} = {v!r}" for k, v in sorted(estimator.get_params(deep=True).items())
+                       if not hasattr(v, "get_params"))
+    return f"{estimator!r}\n\nparameters:\n{params}\n"
