@@ -7,6 +7,10 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scalar = Union[bool, int, float, str, None]
+# Optuna's samplers compute in float64: integers beyond 2**53 are not sampled exactly, and an
+# infinite or NaN bound has no uniform or log-uniform distribution at all.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+ExactInt = Annotated[int, Field(ge=-(2**53), le=2**53)]
 
 
 class _Distribution(BaseModel):
@@ -17,10 +21,10 @@ class FloatDistribution(_Distribution):
     """A float between ``low`` and ``high``, on a log scale or in steps if asked."""
 
     type: Literal["float"] = "float"
-    low: float
-    high: float
+    low: FiniteFloat
+    high: FiniteFloat
     log: bool = False
-    step: float | None = Field(default=None, gt=0)
+    step: FiniteFloat | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _check_range(self) -> "FloatDistribution":
@@ -37,10 +41,10 @@ class IntDistribution(_Distribution):
     """An integer between ``low`` and ``high`` inclusive."""
 
     type: Literal["int"] = "int"
-    low: int
-    high: int
+    low: ExactInt
+    high: ExactInt
     log: bool = False
-    step: int = Field(default=1, ge=1)
+    step: ExactInt = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _check_range(self) -> "IntDistribution":

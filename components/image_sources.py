@@ -34,6 +34,8 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 0x08:
         raise DataError(str(path), "not an IDX file of unsigned bytes")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DataError(str(path), "truncated IDX header")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
@@ -78,20 +80,28 @@ def load_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_image(path: Path, size: tuple[int, int], color: str) -> np.ndarray:
+    import warnings
+
     from PIL import Image
 
-    with Image.open(path) as image:
-        image.load()  # decode now: a truncated file fails here, not later
-        image = image.convert("L" if color == "gray" else "RGB")
-        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        return np.asarray(image, dtype=np.float32)
+    with warnings.catch_warnings():
+        # Pillow only warns between its pixel limit and twice it, then decodes hundreds of
+        # megapixels: such a file is refused like one past the limit
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            image.load()  # decode now: a truncated file fails here, not later
+            image = image.convert("L" if color == "gray" else "RGB")
+            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(image, dtype=np.float32)
 
 
 def load_image_folder(root: Path, size: tuple[int, int], color: str,
                       skip_bad: bool) -> tuple[np.ndarray, np.ndarray, list[str], int]:
     """Images under ``root/CLASS/``, resized to ``size`` (H, W); the count of skipped files."""
-    from PIL import UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
+    unreadable = (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+                  Image.DecompressionBombError, Image.DecompressionBombWarning)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
         raise DataError(str(root), f"an image folder needs one sub-folder per class, at least two; found {len(classes)}")
@@ -102,7 +112,7 @@ def load_image_folder(root: Path, size: tuple[int, int], color: str,
                 continue
             try:
                 images.append(_read_image(path, size, color))
-            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+            except unreadable as error:
                 if not skip_bad:
                     raise DataError(str(path), f"cannot be read as an image ({error}); "
                                                "set data.skip_bad_files: true to skip such files") from None

@@ -6,12 +6,34 @@ import copy
 from typing import Any
 
 _MISSING = object()
+# A list in a spec is a handful of layers or values; setting item 2,000,000,000 would grow one
+# for minutes, copying its last item each time.
+MAX_LIST_INDEX = 1024
+MAX_PARTS = 64
+
+
+class PathError(KeyError):
+    """A path that cannot name a field; ``problem`` says why in one line."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _parts(path: str) -> list[str]:
+    parts = path.split(".")
+    if len(parts) > MAX_PARTS:
+        raise PathError(f"more than {MAX_PARTS} dotted parts")
+    return parts
 
 
 def _key(container: Any, part: str) -> Any:
     if isinstance(container, list):
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):
             raise KeyError(f"'{part}' is not a list index")
+        if len(part) > len(str(MAX_LIST_INDEX)) or int(part) > MAX_LIST_INDEX:
+            raise PathError(f"list index {part[:12]}{'...' if len(part) > 12 else ''} is beyond the "
+                            f"limit of {MAX_LIST_INDEX}")
         return int(part)
     if isinstance(container, dict):
         return part
@@ -35,7 +57,10 @@ def get_path(tree: Any, path: str, default: Any = _MISSING) -> Any:
 def has_path(tree: Any, path: str, *, allow_append: bool = True) -> bool:
     """Whether ``path`` names a field (a list index may point one past the end)."""
     node = tree
-    parts = path.split(".")
+    try:
+        parts = _parts(path)
+    except PathError:
+        return False
     for i, part in enumerate(parts):
         try:
             key = _key(node, part)
@@ -59,8 +84,8 @@ def set_path(tree: Any, path: str, value: Any) -> Any:
     Setting a list index past the end grows the list by repeating its last item,
     so a searched ``model.units.2`` can add a third layer's width.
     """
+    parts = _parts(path)
     tree = copy.deepcopy(tree)
-    parts = path.split(".")
     node = tree
     for i, part in enumerate(parts):
         key = _key(node, part)

@@ -6,13 +6,23 @@ import logging
 import os
 from pathlib import Path
 
+from tunaflow.components.errors import UserInputError
 from tunaflow.components.secrets import mask_url
 
 
 def tunaflow_home() -> Path:
-    """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use."""
+    """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use; bad input (exit 2)
+    when it is a file or cannot be created or written."""
     home = Path(os.environ.get("TUNAFLOW_HOME") or ".tunaflow").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    where = "TUNAFLOW_HOME" if os.environ.get("TUNAFLOW_HOME") else str(home)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserInputError(where, f"{home} is a file, not a folder") from None
+    except OSError as error:
+        raise UserInputError(where, f"{home} cannot be created ({error.strerror or error})") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise UserInputError(where, f"{home} is not writable")
     return home
 
 
@@ -35,6 +45,28 @@ def artifact_root(uri: str) -> str | None:
     if uri != embedded_tracking_uri():
         return None
     return (tunaflow_home() / "artifacts").as_uri()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for other URLs and in-memory databases)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def check_sqlite_url(url: str, where: str) -> None:
+    """A SQLite database SQLite can open or create: its folder exists and it is not a folder
+    (SQLite would fail only at the first write, after other state was written)."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    if path.is_dir():
+        raise UserInputError(where, f"{mask_url(url)}: {path} is a folder, not a database file")
+    if not path.parent.is_dir():
+        raise UserInputError(where, f"{mask_url(url)}: the folder {path.parent} does not exist")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise UserInputError(where, f"{mask_url(url)}: {path if path.exists() else path.parent} is not writable")
 
 
 def missing_sqlite_file(url: str) -> bool:
