@@ -7,23 +7,29 @@ from tunaflow.components.data import DataSplits, load_dataset, split_dataset
 from tunaflow.components.devices import check_device
 from tunaflow.components.errors import SpecError
 from tunaflow.components.extras import require_package
+from tunaflow.components.resolve import resolve_experiment
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import all_paths, check_space, grid_values
-from tunaflow.components.spec import CNNSpec, ExperimentSpec
+from tunaflow.components.spec import ExperimentSpec
+
+
+def prepare_experiment(spec: ExperimentSpec) -> tuple[ExperimentSpec, DataSplits]:
+    """Load and split the data, resolve the spec for it (components/resolve.py) and check the
+    resolved spec against the data; the resolved spec and the splits come back."""
+    check_device(spec.train.device)
+    if spec.search.cluster:
+        require_package("prefect_dask", "search.cluster", "a Dask cluster")
+    splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
+    resolved = resolve_experiment(spec, splits)
+    check_space(resolved)
+    if resolved.search.sampler == "grid":
+        grid_values(resolved.search.searched)
+    if getattr(resolved.model, "output", "softmax") == "sigmoid" and splits.n_classes != 2:
+        raise SpecError("model.output", f"sigmoid needs two classes; {spec.data.source} has {splits.n_classes}")
+    check_augment_fits(resolved.augment, splits.kind, spec.data.source, all_paths(resolved.search.searched))
+    return resolved, splits
 
 
 def check_experiment(spec: ExperimentSpec) -> DataSplits:
     """Load and split the data and check the spec against it; the splits come back."""
-    check_space(spec)
-    check_device(spec.train.device)
-    if spec.search.cluster:
-        require_package("prefect_dask", "search.cluster", "a Dask cluster")
-    if spec.search.sampler == "grid":
-        grid_values(spec.search.searched)
-    splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
-    if isinstance(spec.model, CNNSpec) and splits.kind != "image":
-        raise SpecError("model.family", f"cnn needs an image source; {spec.data.source} is tabular")
-    if spec.model.output == "sigmoid" and splits.n_classes != 2:
-        raise SpecError("model.output", f"sigmoid needs two classes; {spec.data.source} has {splits.n_classes}")
-    check_augment_fits(spec.augment, splits.kind, spec.data.source, all_paths(spec.search.searched))
-    return splits
+    return prepare_experiment(spec)[1]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any, Mapping
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from tunaflow.components.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from tunaflow.components.errors import SpecError
 from tunaflow.components.paths import has_path, set_path
-from tunaflow.components.spec import ExperimentSpec, build_spec
+from tunaflow.components.spec import ExperimentSpec, ModelSpec, build_spec
 
 
 def suggest_params(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +48,13 @@ class TrialSpecBuilder:
         if not params:
             return self.spec
         tree = dict(self.tree)  # untouched sections are shared, never written
+        # a chosen family is a new model: its own defaults, none of the base model's fields
+        # (an auto model's `families`); its branch's values come after it
+        if "model.family" in params and params["model.family"] != tree["model"].get("family"):
+            tree["model"] = default_model_tree(params["model.family"])
         for path, value in params.items():
+            if path == "model.family":
+                continue
             section, _, rest = path.partition(".")
             tree[section] = set_path(tree[section], rest, value) if rest else value
         return build_spec(tree, where="search.space")
@@ -67,6 +75,19 @@ class TrialSpecBuilder:
             prefixes.add(holder or parts[0])
         outer = sorted(p for p in prefixes if not any(p.startswith(f"{q}.") for q in prefixes))
         return {prefix: _plain(_walk(trial_spec, prefix)) for prefix in outer}
+
+
+@functools.cache
+def _default_models() -> TypeAdapter:
+    return TypeAdapter(ModelSpec)
+
+
+def default_model_tree(family: str) -> dict:
+    """A family's model section with every field at its default (lists in place for ``units.0``)."""
+    try:
+        return _default_models().validate_python({"family": family}).model_dump(mode="json")
+    except ValidationError:
+        return {"family": family}  # an unknown family: validation of the trial's spec names it
 
 
 def _walk(node: Any, path: str) -> Any:
@@ -110,11 +131,17 @@ def check_space(spec: ExperimentSpec) -> None:
     _check_entries(spec, spec.search.searched, {})
 
 
+MAX_GRID_POINTS = 100_000  # per searched field: far past any budget of trials
+
+
 def grid_values(space: Mapping[str, Any]) -> dict[str, list]:
     """The finite grid of a space, for Optuna's GridSampler."""
     grid: dict[str, list] = {}
     for path, dist in space.items():
         where = f"search.space.{path}"
+        if isinstance(dist, (IntDistribution, FloatDistribution)) and dist.step and not dist.log:
+            if (dist.high - dist.low) / dist.step >= MAX_GRID_POINTS:  # before the list is built
+                raise SpecError(where, f"a grid of more than {MAX_GRID_POINTS:,} values; widen step or narrow the range")
         if isinstance(dist, CategoricalDistribution):
             if dist.branches:
                 raise SpecError(where, "the grid sampler needs a space without conditional branches")
@@ -126,6 +153,9 @@ def grid_values(space: Mapping[str, Any]) -> dict[str, list]:
             grid[path] = [float(v) for v in np.round(dist.low + dist.step * np.arange(count), 12)]
         else:
             raise SpecError(where, "the grid sampler needs categorical, int or stepped float values")
+    if math.prod(len(values) for values in grid.values()) > MAX_GRID_POINTS:  # Optuna lists every combination
+        raise SpecError("search.space", f"a grid of more than {MAX_GRID_POINTS:,} combinations; "
+                                        "search fewer values or use another sampler")
     return grid
 
 
@@ -138,6 +168,50 @@ def all_paths(space: Mapping[str, Any]) -> set[str]:
             for branch in dist.branches.values():
                 paths |= all_paths(branch)
     return paths
+
+
+def count_configurations(space: Mapping[str, Any]) -> int | None:
+    """How many distinct configurations a space holds; None when a float range makes it endless."""
+    total = 1
+    for dist in space.values():
+        if isinstance(dist, CategoricalDistribution):
+            counts = [count_configurations(dist.branch_for(choice)) for choice in dist.choices]
+            if any(c is None for c in counts):
+                return None
+            total *= sum(counts)
+        elif isinstance(dist, IntDistribution):
+            total *= (dist.high - dist.low) // dist.step + 1
+        elif dist.step is not None:
+            total *= int(round((dist.high - dist.low) / dist.step)) + 1
+        else:
+            return None
+    return total
+
+
+def _scalar(value: Any) -> str:
+    # as YAML reads them back
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _shown(dist: Any) -> str:
+    if isinstance(dist, CategoricalDistribution):
+        return "categorical [" + ", ".join(map(_scalar, dist.choices)) + "]"
+    scale = " log" if dist.log else (f" step {dist.step:g}" if dist.step not in (None, 1) else "")
+    return f"{dist.type} {dist.low:g}..{dist.high:g}{scale}"
+
+
+def format_space(space: Mapping[str, Any], indent: str = "  ") -> list[str]:
+    """One line per path with its distribution; a branch's paths indented under its choice."""
+    lines = []
+    for path, dist in space.items():
+        lines.append(f"{indent}{path}: {_shown(dist)}")
+        if isinstance(dist, CategoricalDistribution):
+            for choice in dist.choices:
+                branch = dist.branch_for(choice)
+                if branch:
+                    lines.append(f"{indent}  {_scalar(choice)}:")
+                    lines.extend(format_space(branch, indent + "    "))
+    return lines
 
 
 def describe_space(space: Mapping[str, Any]) -> dict:

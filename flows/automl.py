@@ -21,6 +21,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
     ctx = start_tracking(spec)
     try:
         trained = train_and_evaluate(spec, ctx)
+        spec = trained.spec  # resolved for the data: the metric names and the budget in force
         registered = register(spec, trained.final, trained.best, trained.metrics, trained.splits, ctx)
         curve = learning_curve_if_asked(spec, trained, ctx)
     except BaseException:

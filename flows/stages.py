@@ -24,24 +24,27 @@ from tunaflow.tasks.train import FinalModel, train_final
 
 @dataclass
 class TrainedCandidate:
-    """What the shared stages produce: the data they saw, the study's outcome, the model, its scores."""
+    """What the shared stages produce: the data they saw, the study's outcome, the model, its scores,
+    and the spec resolved for the data, which every stage after loading worked on."""
 
     splits: DataSplits
     best: SearchResult
     final: FinalModel
     metrics: dict
+    spec: ExperimentSpec
 
 
 def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCandidate:
-    """Load data, build augmentation and model, define the space, search, train the final model, evaluate."""
+    """Load data, resolve the spec for it (task, metric, space, budget), build augmentation and model,
+    search, train the final model, evaluate."""
     splits = load_data(spec, ctx)
+    spec = define_space(spec, splits, ctx)
     build_augmentation_stage(spec, splits, ctx)
     build_model_stage(spec, splits, ctx)
-    define_space(spec, ctx)
     best = search_stage(spec, splits, ctx)
     final = train_final(spec, best, splits, ctx)
     metrics = evaluate(spec, final, splits, ctx)
-    return TrainedCandidate(splits, best, final, metrics)
+    return TrainedCandidate(splits, best, final, metrics, spec)
 
 
 def run_summary(candidate: TrainedCandidate, registered: dict, ctx: TrackingContext, curve: dict | None) -> dict:
@@ -55,6 +58,7 @@ def run_summary(candidate: TrainedCandidate, registered: dict, ctx: TrackingCont
         "best_trial": best.best_trial,
         "best_values": best.best_values,
         "pareto_front_size": len(best.pareto_front),
+        "leaderboard": best.leaderboard,
         "epochs": candidate.final.epochs,
         "test_metrics": candidate.metrics,
         "mlflow_run_id": ctx.parent_run_id,

@@ -42,9 +42,11 @@ class RunResult:
     alias: str
     prefect_flow_run_id: str | None
     more_data_helps: bool | None
+    # per model family, best first: trials, pruned, reused, best validation value and trial, test score, seconds
+    leaderboard: list[dict] | None = None
 
     JSON_KEYS = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id", "model_uri",
-                 "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps")
+                 "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps", "leaderboard")
 
     @classmethod
     def from_summary(cls, summary: dict):
@@ -113,18 +115,21 @@ def load_spec(spec: SpecLike, overrides: Overrides = None) -> ExperimentSpec:
 
 
 def validate(spec: SpecLike, overrides: Overrides = None, *, resumes_study: bool = True) -> ExperimentSpec:
-    """Every check ``run`` makes before it writes anything; the validated spec comes back.
+    """Every check ``run`` makes before it writes anything; the spec resolved for its data comes back
+    (task, metric, search space and budget concrete: components/resolve.py).
 
     ``resumes_study=False`` skips the check that an existing study of the spec's name was
     made by the same trials (retraining starts a new study each time).
     """
-    from tunaflow.components.checks import check_experiment
+    from tunaflow.components.checks import prepare_experiment
     from tunaflow.tasks.mlflow.tracking import check_tracking_store
     from tunaflow.tasks.optuna.storage import check_study_matches
     from tunaflow.tasks.optuna.warm_start import check_warm_start
+    from tunaflow.tasks.state_checks import check_state_locations
 
     spec = load_spec(spec, overrides)
-    check_experiment(spec)
+    check_state_locations(spec)  # before the data is read: a typo in a path is told in a second
+    spec, _ = prepare_experiment(spec)
     if resumes_study:
         check_study_matches(spec)
     check_tracking_store()
@@ -209,6 +214,38 @@ def predict(model_uri: str, input_path: str | os.PathLike[str], out: str | os.Pa
     if batch_size < 1:
         raise UserInputError("--batch-size", f"expected a positive number of rows, got {batch_size}")
     return predict_file(model_uri, str(input_path), str(out), batch_size, progress=progress)
+
+
+@dataclass(frozen=True)
+class StarterResult:
+    """What ``tunaflow init`` wrote: the spec file, and what it guessed about the data."""
+
+    path: str
+    name: str
+    target: str | None
+    target_guessed: bool
+    task: str
+    kind: str
+    families: list[str]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def init(data: str | os.PathLike[str], target: str | None = None,
+         out: str | os.PathLike[str] | None = None) -> StarterResult:
+    """Write a commented starter spec for a data file (``tunaflow init``); never overwrites a file."""
+    from tunaflow.components.distributions import CategoricalDistribution
+    from tunaflow.components.starter import write_starter
+
+    starter = write_starter(str(data), target, out)
+    spec = starter.spec
+    entry = spec.search.searched.get("model.family")
+    families = ([str(c) for c in entry.choices] if isinstance(entry, CategoricalDistribution)
+                else [spec.model.family])
+    return StarterResult(path=str(starter.path), name=spec.name, target=starter.target,
+                         target_guessed=starter.target_guessed, task=spec.data.task, kind=starter.kind,
+                         families=families)
 
 
 def schema() -> dict:

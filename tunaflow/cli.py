@@ -23,9 +23,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
     run.add_argument("--no-learning-curve", action="store_true",
                      help="skip the learning curve of the best configuration (train.learning_curve.enabled)")
-    validate = sub.add_parser("validate", help="check a spec and its data; change nothing")
+    validate = sub.add_parser("validate", help="check a spec and its data, print the resolved search space; "
+                                               "change nothing")
     validate.add_argument("spec")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    validate.add_argument("--json", action="store_true", help="print the resolved settings as one JSON object")
+    init = sub.add_parser("init", help="write a commented starter spec for a data file")
+    init.add_argument("data", help="a .csv/.parquet/.npz file, a folder of class folders, or a bundled set")
+    init.add_argument("--target", help="the target column (default: the table's last column)")
+    init.add_argument("--out", help="the spec file to write (default: NAME.yaml here); never overwritten")
     sub.add_parser("schema", help="print the JSON schema of the spec")
     worker = sub.add_parser("worker", help="join a spec's study from another process or machine and run "
                                            "trials until its budget is spent")
@@ -72,6 +78,10 @@ def _print_summary(result) -> None:
         f"more data    {_more_data(result.more_data_helps)}\n"
         f"mlflow run   {result.mlflow_run_id}"
     )
+    if result.leaderboard:
+        from tunaflow.components.leaderboard import leaderboard_text, rows_from_json
+
+        print(f"\nleaderboard (model families, best first)\n{leaderboard_text(rows_from_json(result.leaderboard))}")
 
 
 def _more_data(verdict: bool | None) -> str:
@@ -166,9 +176,31 @@ def _worker(args) -> int:
 def _validate(args) -> int:
     from tunaflow import api
 
+    from tunaflow.components.resolve import describe_resolution
+    from tunaflow.components.space import describe_space, format_space
+
     spec = api.validate(args.spec, args.overrides)
-    print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, "
-          f"{len(spec.search.space)} searched field(s), {spec.search.n_trials} trials)")
+    print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, {spec.data.task}, "
+          f"{describe_resolution(spec)})")
+    print(f"search space ({spec.search.metric}, {spec.search.direction}):")
+    print("\n".join(format_space(spec.search.searched)) or "  (empty: one configuration)")
+    if args.json:
+        search = spec.search
+        print(json.dumps({"spec": args.spec, "name": spec.name, "task": spec.data.task, "family": spec.model.family,
+                          "metric": search.metric, "n_trials": search.trial_budget, "timeout": search.timeout,
+                          "space": describe_space(search.searched)}))
+    return EXIT_OK
+
+
+def _init(args) -> int:
+    from tunaflow import api
+
+    result = api.init(args.data, args.target, args.out)
+    if result.target_guessed:
+        print(f"target: {result.target!r}, the last column (use --target COL for another)")
+    what = f"{result.kind} {result.task}" + (f" of {result.target!r}" if result.target else "")
+    print(f"wrote {result.path}: {what}, searching {', '.join(result.families)}")
+    print(f"next: tunaflow run {result.path}")
     return EXIT_OK
 
 
@@ -185,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,
-                "deploy": _deploy, "rollback": _rollback, "predict": _predict}[args.command](args)
+                "deploy": _deploy, "rollback": _rollback, "predict": _predict, "init": _init}[args.command](args)
     except UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

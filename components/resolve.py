@@ -1,0 +1,141 @@
+"""Resolution: the spec's ``auto`` settings made concrete once the data has been read.
+
+Every stage after data loading works on the resolved spec, and so does the study's
+fingerprint: the task, the metric the study optimizes, the promotion metric, the search
+space (the default one when the spec has none; ``model.family`` as a categorical with one
+branch per family when the family is ``auto``) and the budget. Resolving a resolved spec
+changes nothing, so the API's checks, the flow and a joining worker agree on the study.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tunaflow.components.default_space import (DataProfile, auto_defaults, auto_space, family_defaults,
+                                               family_problem, family_space, suggested_families)
+from tunaflow.components.distributions import CategoricalDistribution
+from tunaflow.components.errors import SpecError
+from tunaflow.components.space import all_paths, count_configurations
+from tunaflow.components.spec import (CLASSIFICATION_METRICS, REGRESSION_METRICS, ExperimentSpec, build_spec)
+
+# the default budget: a minimal spec on ~10,000 rows searches this long, so that final
+# training, evaluation, registration and the learning curve still end within 5 minutes on
+# two cores; the trial cap ends searches on small tables sooner
+DEFAULT_TIMEOUT_S = 150.0
+DEFAULT_TRIAL_CAP = 100
+
+_METRIC = {"classification": "valid_acc", "regression": "valid_rmse"}
+_PROMOTION = {"classification": "accuracy", "regression": "rmse"}
+_PROMOTION_TASK = {"accuracy": "classification", "f1_macro": "classification", "log_loss": "classification",
+                   "rmse": "regression", "mae": "regression", "r2": "regression"}
+
+
+def profile_data(splits) -> DataProfile:
+    """The modality, task and size of loaded splits, as the default space reads them."""
+    shape = tuple(splits.X_train.shape[1:])
+    side = min(shape[:2]) if splits.kind == "image" and len(shape) >= 2 else None
+    return DataProfile(kind=splits.kind, task=getattr(splits, "task", "classification"),
+                       n_rows=int(len(splits.y_train)), n_features=int(np.prod(shape)) if shape else 1,
+                       image_side=side)
+
+
+def _check_metrics(spec: ExperimentSpec, task: str) -> None:
+    fits = CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
+    for where, metric in [("search.metric", spec.search.metric),
+                          *((f"search.objectives.{i}.metric", o.metric) for i, o in enumerate(spec.search.objectives))]:
+        if metric.startswith("valid_") and metric not in fits:
+            raise SpecError(where, f"{metric} does not score {task}; use one of {', '.join(fits)}")
+    promotion = spec.tracking.promotion_metric
+    if promotion != "auto" and _PROMOTION_TASK[promotion] != task:
+        choices = [m for m, t in _PROMOTION_TASK.items() if t == task]
+        raise SpecError("tracking.promotion_metric", f"{promotion} does not score {task}; use one of "
+                                                     f"{', '.join(choices)}")
+
+
+def _families(spec: ExperimentSpec, profile: DataProfile) -> list[str]:
+    """The families an ``auto`` model chooses from; a family that cannot model the data is refused."""
+    chosen = spec.model.families or suggested_families(profile)
+    for family in chosen:
+        if (problem := family_problem(family, profile)):
+            raise SpecError("model.families", f"{problem} ({spec.data.source} is {profile.kind}, {profile.task})")
+    return list(dict.fromkeys(chosen))
+
+
+def _check_family_choices(space: dict, profile: DataProfile, source: str) -> None:
+    entry = space.get("model.family")
+    if isinstance(entry, CategoricalDistribution):
+        for family in entry.choices:
+            if (problem := family_problem(str(family), profile)):
+                raise SpecError("search.space.model.family", f"{problem} ({source} is {profile.kind})")
+
+
+def _resolve_space(spec: ExperimentSpec, profile: DataProfile) -> tuple[dict, list[dict]]:
+    """The space in force and the default configurations to try first (none for a written space)."""
+    family = spec.model.family
+    if family != "auto" and (problem := family_problem(family, profile)):
+        raise SpecError("model.family", f"{problem} ({spec.data.source} is {profile.kind}, {profile.task})")
+    if spec.search.space is None:
+        if family == "auto":
+            families = _families(spec, profile)
+            return auto_space(families, profile), auto_defaults(families, profile)
+        return family_space(family, profile), [family_defaults(family, profile)]
+    space = dict(spec.search.space)
+    if family == "auto" and "model.family" not in space:
+        # the written entries apply to every family; model fields of one family belong in its branch
+        families = _families(spec, profile)
+        space = {"model.family": CategoricalDistribution(choices=families), **space}
+    _check_family_choices(space, profile, spec.data.source)
+    return space, []
+
+
+def _budget(spec: ExperimentSpec, space: dict) -> tuple[int | None, float | None]:
+    n_trials, timeout = spec.search.n_trials, spec.search.timeout
+    if n_trials is None and timeout is None:
+        n_trials, timeout = DEFAULT_TRIAL_CAP, DEFAULT_TIMEOUT_S
+    finite = count_configurations(space)
+    if finite is not None:
+        # a configuration already tried would only be tried again
+        n_trials = min(n_trials if n_trials is not None else spec.search.trial_budget, finite)
+    return n_trials, timeout
+
+
+def _dump(space: dict) -> dict:
+    return {path: dist.model_dump(mode="json") for path, dist in space.items()}
+
+
+def resolve_experiment(spec: ExperimentSpec, splits) -> ExperimentSpec:
+    """The spec with its ``auto`` settings made concrete for ``splits`` (deterministic, idempotent)."""
+    profile = profile_data(splits)
+    _check_metrics(spec, profile.task)
+    if spec.search.sampler == "grid" and spec.search.space is None:
+        raise SpecError("search.sampler", "grid needs a written search.space of categorical, int or stepped values")
+    space, defaults = _resolve_space(spec, profile)
+    n_trials, timeout = _budget(spec, space)
+    tree: dict[str, Any] = spec.model_dump(mode="json")
+    tree["data"]["task"] = profile.task
+    search = tree["search"]
+    if search["metric"] == "auto":
+        search["metric"] = _METRIC[profile.task]
+    if tree["tracking"]["promotion_metric"] == "auto":
+        tree["tracking"]["promotion_metric"] = _PROMOTION[profile.task]
+    search.update(space=_dump(space), n_trials=n_trials, timeout=timeout)
+    if defaults:
+        given = search["warm_start"]["params"]
+        search["warm_start"]["params"] = [*(d for d in defaults if d not in given), *given]
+    return build_spec(tree, where="spec")
+
+
+def describe_resolution(spec: ExperimentSpec) -> str:
+    """One line: what a resolved spec searches, over which families, for how long."""
+    space = spec.search.searched
+    entry = space.get("model.family")
+    if isinstance(entry, CategoricalDistribution):
+        families = ", ".join(map(str, entry.choices))
+    else:
+        families = spec.model.family
+    limits = [f"{spec.search.timeout:g} s"] if spec.search.timeout is not None else []
+    limits.append(f"{spec.search.trial_budget} trial(s)")
+    fields = len(all_paths(space) - {"model.family"})
+    return f"searching {fields} field(s) over {families} for up to {' / '.join(limits)}"
