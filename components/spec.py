@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from tunaflow.components.augment_spec import AugmentSpec
 from tunaflow.components.distributions import Distribution
 from tunaflow.components.errors import SpecError
 from tunaflow.components.model_spec import ACTIVATIONS, CNNSpec, Coefficient, MLPSpec, ModelSpec, Rate, per_layer  # noqa: F401 (re-exported)
-from tunaflow.components.paths import set_path
+from tunaflow.components.paths import PathError, set_path
 from tunaflow.components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
+from tunaflow.components.spec_errors import format_validation_error, short_repr as _short
 from tunaflow.components.spec_section import SpecSection as _Section
+from tunaflow.components.spec_yaml import load_spec_yaml, read_yaml_file
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2")
@@ -256,36 +257,6 @@ class ExperimentSpec(_Section):
         return study_fingerprint(self)
 
 
-_UNION_TAGS = {"mlp", "cnn", "auto", "hgb", "rf", "logreg", "ridge", "svc", "float", "int", "categorical", *SCHEDULES}
-
-
-def _is_union_member(part: str, last: bool) -> bool:
-    """pydantic names the union member it tried inside the path (``mlp``, ``constrained-float``,
-    ``list[...]``); a real field never ends a path with a tag, so only inner parts go."""
-    if part in _UNION_TAGS:
-        return not last
-    return "[" in part or part.startswith(("constrained-", "function-")) or part in {"float", "int", "str", "bool"}
-
-
-def format_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
-    """One line per field at fault, each naming the dotted field."""
-    lines: dict[str, str] = {}
-    for item in error.errors():
-        loc = [str(p) for p in item["loc"]]
-        loc = [p for i, p in enumerate(loc) if not _is_union_member(p, i == len(loc) - 1)]
-        field = ".".join(loc) or "spec"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif item["type"] == "literal_error":
-            message = f"{message} (got {item.get('input')!r})"
-        elif item["type"] == "union_tag_invalid":
-            message = message.replace("Input tag", "unknown name")
-        # a value that may be one thing or a list fails both ways: the first says why
-        lines.setdefault(field, f"{prefix}{field}: {message}")
-    return list(lines.values())
-
-
 def build_spec(tree: Any, where: str = "spec") -> ExperimentSpec:
     """Validate a parsed spec; a SpecError lists every problem, one per line."""
     if not isinstance(tree, dict):
@@ -293,48 +264,60 @@ def build_spec(tree: Any, where: str = "spec") -> ExperimentSpec:
     try:
         return ExperimentSpec.model_validate(tree)
     except ValidationError as error:
-        lines = format_validation_error(error)
+        lines = format_validation_error(error, tree=tree)
         raise SpecError(where, "\n".join(lines)) from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``train.lr=0.01`` -> ("train.lr", 0.01); the value is read as YAML."""
+    """``train.lr=0.01`` -> ("train.lr", 0.01); the value is read as YAML (within the spec's limits)."""
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
-        raise SpecError("--set", f"expected PATH=VALUE, got {text!r}")
+        raise SpecError("--set", f"expected PATH=VALUE, got {_short(text)}")
+    path = path.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return path.strip(), value
+        value = load_spec_yaml(raw, f"--set {path}") if raw.strip() else ""
+    except SpecError as error:
+        if not error.problem.startswith("malformed YAML"):
+            raise
+        value = raw  # text that is not YAML (`--set name=a: b`) is meant as text
+    return path, value
 
 
 def apply_overrides(tree: dict, overrides: list[str]) -> dict:
+    """``tree`` with each ``--set`` applied; a SpecError names ``--set PATH`` when a path does not
+    exist or its value does not fit (the spec file's own mistakes are left to build_spec)."""
+    paths = []
     for text in overrides:
         path, value = parse_override(text)
         try:
             tree = set_path(tree, path, value)
+        except PathError as error:
+            raise SpecError(f"--set {path}", error.problem) from None
         except KeyError:
             raise SpecError(f"--set {path}", "no such field in the spec") from None
+        paths.append(path)
+    if paths and isinstance(tree, dict):
+        _check_overridden_fields(tree, paths)
     return tree
 
 
+def _check_overridden_fields(tree: dict, paths: list[str]) -> None:
+    try:
+        ExperimentSpec.model_validate(tree)
+    except ValidationError as error:
+        for line in format_validation_error(error, tree=tree):
+            field, _, problem = line.partition(": ")
+            for path in paths:
+                if field == path or field.startswith(f"{path}.") or path.startswith(f"{field}."):
+                    if problem == "unknown field":
+                        raise SpecError(f"--set {path}", "no such field in the spec") from None
+                    raise SpecError(f"--set {path}", problem if field == path else f"{field}: {problem}") from None
+
+
 def read_spec_file(path: str | Path) -> dict:
-    """The YAML mapping in ``path``; SpecError naming the file when it cannot be read."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise SpecError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(str(path), f"cannot be read ({error})") from None
-    try:
-        tree = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "malformed YAML"
-        raise SpecError(str(path), f"malformed YAML{at}: {problem}") from None
+    """The YAML mapping in ``path``; SpecError naming the file when it cannot be read or breaks a
+    limit of components/spec_yaml.py (size, nesting, aliases, duplicate keys)."""
+    tree = read_yaml_file(path)
     if not isinstance(tree, dict):
         raise SpecError(str(path), "the spec must be a YAML mapping of sections")
     return tree
