@@ -6,6 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def _bounded(proba: np.ndarray) -> np.ndarray:
+    """Probabilities kept off 0 (a forest's certain 0 would make the log-loss infinite), rows summing to 1."""
+    proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-7, 1)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, n_classes: int) -> tuple[dict, np.ndarray]:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 
@@ -14,7 +20,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, n_classes: int
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "f1_macro": float(f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=0)),
-        "log_loss": float(log_loss(y_true, np.clip(proba, 1e-7, 1), labels=labels)),
+        "log_loss": float(log_loss(y_true, _bounded(proba), labels=labels)),
     }
     return metrics, confusion_matrix(y_true, y_pred, labels=labels)
 
