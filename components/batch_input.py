@@ -1,4 +1,4 @@
-"""Input files for batch scoring: read a CSV or NPZ and check it against what a model expects."""
+"""Input files for batch scoring: read a CSV, Parquet or NPZ file and check it against what a model expects."""
 
 from __future__ import annotations
 
@@ -9,14 +9,21 @@ import numpy as np
 
 from tunaflow.components.data import _check_finite as check_finite  # the same rule as training data
 from tunaflow.components.errors import DataError
+from tunaflow.components.tables import TABLE_SUFFIXES, read_table
 
 
 @dataclass(frozen=True)
 class ExpectedInput:
-    """What a model reads: named columns (tabular), or arrays of one shape per sample (images)."""
+    """What a model reads: named columns (tabular), or arrays of one shape per sample (images).
+
+    ``raw``: the model encodes its own rows (strings, empty cells), so values are passed as read;
+    ``optional`` columns may be present (the model ignores them) or not.
+    """
 
     columns: list[str] | None = None
     sample_shape: tuple[int, ...] | None = None
+    optional: tuple[str, ...] = ()
+    raw: bool = False
 
     def describe(self) -> str:
         if self.columns is not None:
@@ -26,7 +33,8 @@ class ExpectedInput:
 
 
 def read_batch_input(path: str | Path, expected: ExpectedInput):
-    """A DataFrame of the expected columns (in the model's order) or an image array, as float32.
+    """A DataFrame of the expected columns (in the model's order) or an image array, as float32;
+    raw rows as read for a model that encodes its own input.
 
     Anything else is a DataError saying what was expected, before any row is scored.
     """
@@ -34,31 +42,30 @@ def read_batch_input(path: str | Path, expected: ExpectedInput):
     if not path.is_file():
         raise DataError(str(path), f"file not found; expected {expected.describe()}")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path, expected)
+    if suffix in TABLE_SUFFIXES:
+        return _read_table(path, expected)
     if suffix == ".npz":
         return _read_npz(path, expected)
     raise DataError(str(path), f"unknown file type {suffix or '(none)'}; expected {expected.describe()}")
 
 
-def _read_csv(path: Path, expected: ExpectedInput):
+def _read_table(path: Path, expected: ExpectedInput):
     import pandas as pd
 
     if expected.columns is None:
         raise DataError(str(path), f"the model reads images, not a CSV; expected {expected.describe()}")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})") from None
-    names = [str(c) for c in frame.columns]
+    frame = read_table(path)
+    names = list(frame.columns)
     missing = [c for c in expected.columns if c not in names]
-    extra = [c for c in names if c not in expected.columns]
+    extra = [c for c in names if c not in expected.columns and c not in expected.optional]
     if missing or extra:
         problems = "; ".join(part for part in (
             f"missing {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}" if missing else "",
             f"extra {', '.join(extra[:5])}{', ...' if len(extra) > 5 else ''}" if extra else "") if part)
         raise DataError(str(path), f"{problems}; expected {expected.describe()}")
-    frame.columns = names
+    if expected.raw:
+        # strings, empty cells and unseen categories are the model's to read
+        return frame[expected.columns + [c for c in expected.optional if c in names]]
     non_numeric = [c for c in expected.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise DataError(str(path), f"non-numeric column(s) {', '.join(non_numeric[:5])}; expected numbers")

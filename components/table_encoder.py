@@ -58,7 +58,7 @@ class EncodedColumn:
         else:
             keys = category_keys(series)
             missing = keys.isna().to_numpy()
-            codes = pd.Categorical(keys, categories=self.categories).codes.astype(np.int64)  # -1: unknown
+            codes = pd.Index(self.categories, dtype=object).get_indexer(keys).astype(np.int64)  # -1: unknown
             if not self.one_hot:
                 return (codes + 1)[:, None].astype(np.float32)
             block = np.zeros((len(series), len(self.categories)), np.float32)

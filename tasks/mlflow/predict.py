@@ -41,10 +41,15 @@ def open_model(model_uri: str):
 def expected_input(signature, model_uri: str) -> ExpectedInput:
     if signature is None:
         raise UserInputError(model_uri, "has no signature; expected a model registered by tunaflow")
+    from mlflow.types.schema import AnyType
+
     schema = signature.inputs
     if schema.is_tensor_spec():
         return ExpectedInput(sample_shape=tuple(schema.inputs[0].shape[1:]))
-    return ExpectedInput(columns=list(schema.input_names()))
+    # a model reading raw table rows declares its columns `any` (pyfunc.raw_input_schema)
+    return ExpectedInput(columns=[c.name for c in schema.inputs if c.required],
+                         optional=tuple(c.name for c in schema.inputs if not c.required),
+                         raw=any(isinstance(c.type, AnyType) for c in schema.inputs))
 
 
 def check_output_path(out: str | Path) -> Path:

@@ -87,3 +87,105 @@ def test_npz_images_and_missing_arrays(tmp_path):
     np.savez(bad, X=np.zeros((3, 2)))
     with pytest.raises(DataError, match="missing array"):
         load_dataset(DataSpec(source=str(bad)))
+
+
+def test_diabetes_is_a_bundled_regression_set():
+    spec = DataSpec(source="diabetes")
+    data = load_dataset(spec)
+    assert data.task == "regression" and data.classes == [] and data.y.dtype == np.float32
+    splits = split_dataset(data, spec, 0)
+    assert splits.task == "regression" and splits.n_outputs == 1 and splits.y_train.dtype == np.float32
+    assert splits.columns == ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+    assert len(splits.y_train) + len(splits.y_val) + len(splits.y_test) == 442
+    assert set(splits.target_summary()) == {"train", "val", "test"}
+    with pytest.raises(DataError, match="data.task: iris is a classification set"):
+        load_dataset(DataSpec(source="iris", task="regression"))
+
+
+def test_bundled_tables_keep_their_digest_and_values_through_the_encoder():
+    from sklearn.datasets import load_wine
+
+    from tunaflow.components.data import dataset_digest
+
+    bunch = load_wine()
+    splits = split_dataset(load_dataset(DataSpec(source="wine")), DataSpec(source="wine"), 0)
+    assert splits.digest == dataset_digest(bunch.data.astype(np.float32), bunch.target.astype(np.int64))
+    assert splits.X_train.shape[1] == 13 and splits.embedded == []
+    assert np.isin(splits.X_test[:, 0], bunch.data[:, 0].astype(np.float32)).all()
+
+
+def _priced(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    city = rng.choice(["oslo", "rome", "lima"], n)
+    size = rng.normal(50, 10, n)
+    frame = pd.DataFrame({"city": city, "size": size.round(2), "price": (3 * size + rng.normal(0, 1, n)).round(4)})
+    frame.loc[::11, "size"] = np.nan
+    frame.loc[::13, "city"] = None
+    return frame
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_a_numeric_target_with_many_values_is_regression(tmp_path, suffix):
+    path = tmp_path / f"houses.{suffix}"
+    getattr(_priced(), f"to_{suffix}")(path, index=False)
+    spec = DataSpec(source=str(path), target="price")
+    data = load_dataset(spec)
+    assert data.task == "regression" and data.classes == []
+    assert data.extra["notes"][0].startswith("task: regression (target 'price' is numeric with ")
+    splits = split_dataset(data, spec, 0)
+    assert splits.encoder is not None and splits.columns == ["city", "size"]
+    assert sorted(splits.feature_names[:3]) == ["city=lima", "city=oslo", "city=rome"]  # most frequent first
+    assert splits.feature_names[3:] == ["city#missing", "size", "size#missing"]
+    assert np.isfinite(splits.X_train).all() and splits.y_train.dtype == np.float32
+    assert splits.raw_test.shape == (len(splits.y_test), 2)
+    assert np.array_equal(splits.encoder.transform(splits.raw_test), splits.X_test)
+
+
+def test_task_detection_and_overrides(tmp_path):
+    ratings = pd.DataFrame({"x": np.random.default_rng(0).normal(size=90), "stars": [1, 2, 3, 4, 5] * 18})
+    path = _csv(tmp_path, ratings)
+    data = load_dataset(DataSpec(source=path, target="stars"))
+    assert data.task == "classification" and data.classes == [1, 2, 3, 4, 5]
+    assert "task: classification (target 'stars' has 5 distinct values)" in data.extra["notes"][0]
+    forced = load_dataset(DataSpec(source=path, target="stars", task="regression"))
+    assert forced.task == "regression" and forced.extra["notes"] == []
+    prices = _csv(tmp_path, _priced())
+    as_classes = load_dataset(DataSpec(source=prices, target="price", task="classification"))
+    assert as_classes.task == "classification" and len(as_classes.classes) > 100
+    labels = _csv(tmp_path, ratings.assign(y=["a", "b", "c"] * 30))
+    with pytest.raises(DataError, match="data.task: regression needs a numeric target; 'y' holds values"):
+        load_dataset(DataSpec(source=labels, target="y", task="regression"))
+
+
+def test_the_encoder_sees_the_training_rows_only(tmp_path):
+    frame = _priced()
+    spec = DataSpec(source=_csv(tmp_path, frame), target="price")
+    splits = split_dataset(load_dataset(spec), spec, 0)
+    # the split depends on the targets alone: change the features of the test rows only
+    test_rows = frame["price"].astype(np.float32).isin(splits.y_test)
+    assert test_rows.sum() == len(splits.y_test)
+    changed = frame.copy()
+    changed.loc[test_rows, "size"] = 1e6
+    changed.loc[test_rows, "city"] = "atlantis"
+    spec2 = DataSpec(source=_csv(tmp_path, changed, "changed.csv"), target="price")
+    splits2 = split_dataset(load_dataset(spec2), spec2, 0)
+    assert splits2.encoder.to_dict() == splits.encoder.to_dict()
+    assert np.array_equal(splits2.X_train, splits.X_train) and np.array_equal(splits2.X_val, splits.X_val)
+    assert (splits2.X_test[:, splits.feature_names.index("size")] == 1e6).all()
+    assert splits2.digest != splits.digest
+
+
+def test_regression_splits_subsample_and_sizes(tmp_path):
+    spec = DataSpec(source=_csv(tmp_path, _priced()), target="price", subsample=0.5)
+    splits = split_dataset(load_dataset(spec), spec, 0)
+    full = split_dataset(load_dataset(spec), spec.model_copy(update={"subsample": 1.0}), 0)
+    assert abs(len(splits.y_train) - len(full.y_train) / 2) <= 1
+    assert np.array_equal(splits.y_test, full.y_test)
+    tiny = DataSpec(source=_csv(tmp_path, _priced(5)), target="price", task="regression")
+    with pytest.raises(DataError, match="5 rows are too few"):
+        split_dataset(load_dataset(tiny), tiny, 0)
+
+
+def test_digest_is_deterministic_for_tables(tmp_path):
+    spec = DataSpec(source=_csv(tmp_path, _priced()), target="price")
+    assert split_dataset(load_dataset(spec), spec, 0).digest == split_dataset(load_dataset(spec), spec, 5).digest

@@ -41,8 +41,8 @@ BAD_INPUTS = {
                      "data.source: file not found"),
     "csv without target": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
         {"a": range(30), "b": range(30)})), "target": "label"}), "no target column 'label'"),
-    "nan features": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
-        {"a": [1.0, np.nan] * 15, "y": [0, 1, 2] * 10})), "target": "y"}), "NaN or infinite"),
+    "empty target": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
+        {"a": [1.0, 2.0] * 15, "y": [np.nan] * 30})), "target": "y"}), "target column 'y' is empty"),
     "single class": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
         {"a": range(30), "y": [1] * 30})), "target": "y"}), "single class"),
     "too few samples": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
