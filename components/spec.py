@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 from tunaflow.components.augment_spec import AugmentSpec
 from tunaflow.components.distributions import Distribution
 from tunaflow.components.errors import SpecError
-from tunaflow.components.model_spec import ACTIVATIONS, CNNSpec, Coefficient, MLPSpec, ModelSpec, Rate, per_layer  # noqa: F401 (re-exported)
+from tunaflow.components.model_spec import ACTIVATIONS, AutoModelSpec, CNNSpec, Coefficient, MLPSpec, ModelSpec, Rate, per_layer  # noqa: F401 (re-exported)
 from tunaflow.components.paths import PathError, set_path
 from tunaflow.components.schedules import SCHEDULES, ConstantSchedule, LRSchedule
 from tunaflow.components.spec_errors import format_validation_error, short_repr as _short
@@ -237,7 +237,9 @@ class ExperimentSpec(_Section):
     seed: int = Field(default=0, ge=0)
     data: DataSpec
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
-    model: ModelSpec = Field(default_factory=MLPSpec)
+    model: ModelSpec = Field(
+        default_factory=AutoModelSpec,
+        description="The model family and its fields; default auto: the study chooses the family.")
     train: TrainSpec = Field(default_factory=TrainSpec)
     search: SearchSpec = Field(default_factory=SearchSpec)
     tracking: TrackingSpec = Field(default_factory=TrackingSpec)

@@ -142,7 +142,7 @@ def test_settings_that_do_not_fit_the_data_are_spec_errors(sections, task, messa
 
 def test_a_written_space_is_kept_and_gets_the_family_entry_under_auto():
     written = {"train.lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}}
-    resolved = resolve_experiment(_spec(search={"space": written}), _splits())
+    resolved = resolve_experiment(_spec(search={"space": written}, model={"family": "mlp"}), _splits())
     assert list(resolved.search.space) == ["train.lr"] and not resolved.search.warm_start.params
     under_auto = resolve_experiment(_spec(search={"space": written}, model={"family": "auto", "families": ["mlp", "hgb"]}),
                                     _splits())
@@ -160,10 +160,16 @@ def test_a_written_space_is_kept_and_gets_the_family_entry_under_auto():
     ({"train.lr": {"type": "float", "low": 1e-3, "high": 1e-1}}, 7, 7),  # endless: the budget as given
 ])
 def test_a_finite_space_caps_the_budget_at_its_configurations(space, n_trials, expected):
-    resolved = resolve_experiment(_spec(search={"space": space, "n_trials": n_trials}), _splits())
+    resolved = resolve_experiment(_spec(search={"space": space, "n_trials": n_trials}, model={"family": "mlp"}),
+                                  _splits())
     assert resolved.search.trial_budget == expected
     assert count_configurations(resolved.search.space) in (expected, None)
     check_space(resolved)
+
+
+def test_the_minimal_spec_chooses_the_family():
+    resolved = resolve_experiment(_spec(), _splits())
+    assert resolved.model.family == "auto" and "model.family" in resolved.search.space
 
 
 def test_a_given_timeout_keeps_the_default_trial_count():

@@ -9,7 +9,7 @@ from tests.conftest import tiny_spec_tree
 
 def test_minimal_spec_fills_defaults():
     spec = build_spec({"name": "x", "data": {"source": "iris"}})
-    assert spec.model.family == "mlp"
+    assert spec.model.family == "auto"  # the study chooses the family
     assert spec.search.sampler == "tpe"
     assert spec.tracking.alias == "champion"
     assert spec.experiment_name == "x" and spec.model_name == "x"
