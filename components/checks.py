@@ -7,6 +7,7 @@ from tunaflow.components.data import DataSplits, load_dataset, split_dataset
 from tunaflow.components.devices import check_device
 from tunaflow.components.errors import SpecError
 from tunaflow.components.extras import require_package
+from tunaflow.components.family_checks import check_model_fits
 from tunaflow.components.resolve import resolve_experiment
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import all_paths, check_space, grid_values
@@ -22,6 +23,7 @@ def prepare_experiment(spec: ExperimentSpec) -> tuple[ExperimentSpec, DataSplits
     splits = split_dataset(load_dataset(spec.data), spec.data, derive_seed(spec.seed, "split"))
     resolved = resolve_experiment(spec, splits)
     check_space(resolved)
+    check_model_fits(resolved, splits.task)
     if resolved.search.sampler == "grid":
         grid_values(resolved.search.searched)
     if getattr(resolved.model, "output", "softmax") == "sigmoid" and splits.n_classes != 2:

@@ -21,13 +21,15 @@ def learning_curve_stage(final: FinalModel, splits: DataSplits, ctx: TrackingCon
     rising = still_rising(points)
     with stage_run(ctx, "learning_curve") as run:
         stamp = 0
+        metric = points[0].metric if points else "acc"  # acc for classes, rmse for regression
         metrics = [Metric(name, value, stamp, p.n_samples) for p in points
-                   for name, value in (("curve_valid_acc", p.valid_acc), ("curve_train_acc", p.train_acc),
+                   for name, value in ((f"curve_valid_{metric}", p.valid_score),
+                                       (f"curve_train_{metric}", p.train_score),
                                        ("curve_valid_loss", p.valid_loss))]
         log_batch(run.info.run_id, metrics=metrics, tags={keys.MORE_DATA_HELPS: str(rising).lower()})
         mlflow.log_dict([p.__dict__ for p in points], "learning_curve.json")
         log_figure_artifact(curve_figure(points, rising), "learning_curve.png")
-    verdict = "still rising at full size: more data would likely help" if rising else "flat at full size"
+    verdict = "still improving at full size: more data would likely help" if rising else "flat at full size"
     get_run_logger().info("learning curve: " + ", ".join(
-        f"{p.n_samples} samples {p.valid_acc:.4f}" for p in points) + f"; {verdict}")
+        f"{p.n_samples} samples {p.metric} {p.valid_score:.4f}" for p in points) + f"; {verdict}")
     return {"points": [p.__dict__ for p in points], "more_data_helps": rising}

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 import mlflow
+import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
@@ -16,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.metrics import classification_metrics
+from tunaflow.components.metrics import classification_metrics, regression_metrics
 from tunaflow.components.promotion import PromotionDecision
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.mlflow.pyfunc import split_input
@@ -82,21 +83,33 @@ def evaluate_champion(plan: RetrainingPlan, splits: DataSplits, ctx: TrackingCon
         return None, None
     uri = f"models:/{plan.spec.model_name}/{plan.champion_version}"
     model = mlflow.pyfunc.load_model(uri)
-    columns = [str(c) for c in splits.classes]
+    champion_task = getattr(model.unwrap_python_model(), "task", "classification")
+    if champion_task != splits.task:
+        return None, (f"the champion (version {plan.champion_version}) is a {champion_task} model, the current "
+                      f"data is {splits.task}: the challenger replaces it")
     try:
-        proba = model.predict(split_input(splits),
-                              params={"output": "proba"})
+        metrics, problem = _champion_metrics(model, splits)
     except (MlflowException, ValueError, RuntimeError) as error:
         return None, (f"the champion (version {plan.champion_version}) cannot score the current data "
                       f"({str(error).splitlines()[0]}): the challenger replaces it")
-    if list(proba.columns) != columns:
-        return None, (f"the champion (version {plan.champion_version}) predicts classes {list(proba.columns)}, "
-                      f"the current data has {columns}: the challenger replaces it")
-    metrics, _ = classification_metrics(splits.y_test, proba.to_numpy(), splits.n_classes)
+    if problem:
+        return None, f"the champion (version {plan.champion_version}) {problem}: the challenger replaces it"
     with stage_run(ctx, "champion_evaluation"):
         mlflow.log_metrics({f"champion_test_{k}": v for k, v in metrics.items()})
         mlflow.log_params({"champion_version": plan.champion_version, "champion_uri": uri})
     return metrics, None
+
+
+def _champion_metrics(model, splits: DataSplits) -> tuple[dict | None, str | None]:
+    """Test metrics of a loaded champion of the same task, or what makes it unfit to be compared."""
+    if splits.task == "regression":
+        values = np.asarray(model.predict(split_input(splits)), dtype=np.float64)
+        return regression_metrics(splits.y_test, values), None
+    proba = model.predict(split_input(splits), params={"output": "proba"})
+    columns = [str(c) for c in splits.classes]
+    if list(proba.columns) != columns:
+        return None, f"predicts classes {list(proba.columns)}, the current data has {columns}"
+    return classification_metrics(splits.y_test, proba.to_numpy(), splits.n_classes)[0], None
 
 
 def decision_tags(plan: RetrainingPlan, decision: PromotionDecision, champion_metrics: dict | None) -> dict[str, str]:

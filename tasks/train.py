@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,29 +11,62 @@ import mlflow
 import numpy as np
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from torch import nn
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.models import count_parameters
+from tunaflow.components.fitted import FittedEstimator, FittedNetwork
+from tunaflow.components.model_spec import SKLEARN_FAMILIES
+from tunaflow.components.objective import fit_sklearn
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import apply_params
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.components.trainer import spec_augmentation, train_model
+from tunaflow.components.trainer import fit_options, spec_augmentation, train_model
 from tunaflow.tasks.augment import log_augmentation
-from tunaflow.tasks.mlflow.pyfunc import log_classifier, split_input
+from tunaflow.tasks.mlflow.pyfunc import log_fitted_model, split_input
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
 
 
 @dataclass
 class FinalModel:
-    """The trained final network and where MLflow keeps it."""
+    """The trained final model (any family, ``components/fitted.py``) and where MLflow keeps it."""
 
-    module: nn.Module
+    fitted: FittedNetwork | FittedEstimator
     model_uri: str
     run_id: str
     epochs: int
     spec: ExperimentSpec
+
+    @property
+    def module(self):
+        """The network's module (None for a scikit-learn family)."""
+        return getattr(self.fitted, "module", None)
+
+
+def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str):
+    augmentation = spec_augmentation(final_spec, X, splits.n_outputs, splits.kind, seed, tuple(splits.embedded or ()))
+    logger = get_run_logger()
+
+    def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
+        logger.info(f"final training epoch {epoch}/{epochs}: train_loss {metrics['train_loss']:.4f}"
+                    f"  {metrics['dur']:.1f}s")
+
+    # the best trial's augmentation, logged here so retraining can reload what this model saw
+    log_augmentation(augmentation)
+    module, fit = train_model(final_spec, X, y, seed=seed, epochs=epochs, augmentation=augmentation,
+                              report=progress, **fit_options(splits))
+    log_batch(run_id, metrics=epoch_metrics(fit.history))
+    fitted = FittedNetwork(module, splits.task, final_spec.model.family)
+    mlflow.log_metrics({"n_params": fitted.n_params, "samples_per_second": fit.samples_per_second})
+    return fitted
+
+
+def _train_estimator(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int) -> FittedEstimator:
+    start = time.perf_counter()
+    fitted = fit_sklearn(final_spec, splits, X, y, seed)
+    seconds = time.perf_counter() - start
+    get_run_logger().info(f"final training: {final_spec.model.family} fitted on {len(y)} rows in {seconds:.1f}s")
+    mlflow.log_metrics({"n_params": 0, "fit_seconds": seconds, "samples_per_second": len(y) / max(seconds, 1e-9)})
+    return fitted
 
 
 @task(name="train final model", cache_policy=NO_CACHE)
@@ -41,25 +75,16 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
     seed = derive_seed(spec.seed, "final")
-    # the best trial's augmentation, logged here so retraining can reload what this model saw
-    augmentation = spec_augmentation(final_spec, X, splits.n_classes, splits.kind, seed)
-    logger = get_run_logger()
-
-    def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
-        logger.info(f"final training epoch {epoch}/{best.best_epoch}: train_loss {metrics['train_loss']:.4f}"
-                    f"  {metrics['dur']:.1f}s")
-
+    family = final_spec.model.family
     with stage_run(ctx, "final_training") as run:
-        log_augmentation(augmentation)
-        module, fit = train_model(final_spec, X, y, n_classes=splits.n_classes, kind=splits.kind,
-                                  seed=seed, epochs=best.best_epoch, augmentation=augmentation,
-                                  report=progress)
-        log_batch(run.info.run_id, metrics=epoch_metrics(fit.history),
-                  params={**best.best_params, "epochs": best.best_epoch, "n_samples": len(y)})
-        mlflow.log_metrics({"n_params": count_parameters(module), "samples_per_second": fit.samples_per_second})
+        mlflow.log_params({**best.best_params, "family": family, "epochs": best.best_epoch, "n_samples": len(y)})
+        if family in SKLEARN_FAMILIES:
+            fitted = _train_estimator(final_spec, splits, X, y, seed)
+        else:
+            fitted = _train_network(final_spec, splits, X, y, seed, best.best_epoch, run.info.run_id)
         with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
-            info = log_classifier(module, final_spec, kind=splits.kind, classes=splits.classes,
-                                  input_shape=splits.input_shape, feature_names=splits.feature_names,
-                                  example=splits.X_test[:5], workdir=Path(workdir),
-                                  encoder=splits.encoder, raw_example=split_input(splits, 5))
-    return FinalModel(module, info.model_uri, run.info.run_id, best.best_epoch, final_spec)
+            info = log_fitted_model(fitted, final_spec, kind=splits.kind, classes=splits.classes,
+                                    input_shape=splits.input_shape, feature_names=splits.feature_names,
+                                    example=splits.X_test[:5], workdir=Path(workdir), encoder=splits.encoder,
+                                    embedded=splits.embedded or (), raw_example=split_input(splits, 5))
+    return FinalModel(fitted, info.model_uri, run.info.run_id, best.best_epoch, final_spec)

@@ -61,8 +61,10 @@ def check_output_path(out: str | Path) -> Path:
     return out
 
 
-def score_batches(model, model_input, batch_size: int, progress: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
-    """Labels and probabilities, ``batch_size`` rows at a time, with a progress bar on stderr."""
+def score_batches(model, model_input, batch_size: int, progress: bool = True,
+                  proba: bool = True) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Labels and probabilities (values alone for a regression: ``proba`` False), ``batch_size``
+    rows at a time, with a progress bar on stderr."""
     from tqdm import tqdm
 
     n = len(model_input)
@@ -72,20 +74,27 @@ def score_batches(model, model_input, batch_size: int, progress: bool = True) ->
         for start in range(0, n, batch_size):
             batch = model_input[start:start + batch_size]
             labels.append(np.asarray(model.predict(batch)))
-            probas.append(model.predict(batch, params={"output": "proba"}))
+            if proba:
+                probas.append(model.predict(batch, params={"output": "proba"}))
             bar.update(len(batch))
-    return np.concatenate(labels), pd.concat(probas, ignore_index=True)
+    return np.concatenate(labels), pd.concat(probas, ignore_index=True) if proba else None
 
 
-def write_predictions(out: Path, labels: np.ndarray, proba: pd.DataFrame) -> None:
-    """One row per input row: the label, then one probability column per class.
+def write_predictions(out: Path, labels: np.ndarray, proba: pd.DataFrame | None) -> None:
+    """One row per input row: the label, then one probability column per class; for a
+    regression (no ``proba``) one column, ``prediction``.
 
     Written to a temporary file beside ``out`` and renamed: a failure leaves no partial file.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
-        if out.suffix.lower() == ".npz":
+        if proba is None:
+            if out.suffix.lower() == ".npz":
+                np.savez(tmp, prediction=labels.astype(np.float64))
+            else:
+                pd.DataFrame({"prediction": labels}).to_csv(tmp, index=False)
+        elif out.suffix.lower() == ".npz":
             # plain arrays only: an NPZ that needs pickle to load is refused by default
             labels = labels.astype(str) if labels.dtype == object else labels
             np.savez(tmp, labels=labels, proba=proba.to_numpy(), classes=np.asarray(proba.columns, dtype=str))
@@ -104,6 +113,7 @@ def predict_file(model_uri: str, input_path: str, out: str, batch_size: int = 10
     out_path = check_output_path(out)
     model, expected = open_model(model_uri)
     model_input = read_batch_input(input_path, expected)
-    labels, proba = score_batches(model, model_input, batch_size, progress)
+    regression = getattr(model.unwrap_python_model(), "task", "classification") == "regression"
+    labels, proba = score_batches(model, model_input, batch_size, progress, proba=not regression)
     write_predictions(out_path, labels, proba)
     return len(labels)

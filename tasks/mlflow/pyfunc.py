@@ -1,4 +1,8 @@
-"""The registered model: an MLflow pyfunc that predicts labels (or probabilities) from raw input."""
+"""The registered model: an MLflow pyfunc that predicts labels (or probabilities, or values) from raw input.
+
+One class serves every family: a network stores its weights (``weights.pt``), a scikit-learn
+family its fitted estimator (``estimator.joblib``); ``config.json`` says which, and the task.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ import pandas as pd
 import torch
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.models import build_module, predict_proba
+from tunaflow.components.fitted import FittedEstimator, FittedNetwork, output_labels
+from tunaflow.components.model_spec import SKLEARN_FAMILIES
+from tunaflow.components.models import build_module
 from tunaflow.components.secrets import mask_tree
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.table_encoder import TableEncoder
@@ -32,20 +38,18 @@ def _without_type_hint_advice():
 with _without_type_hint_advice():
 
     class TunaflowClassifier(mlflow.pyfunc.PythonModel):
-        """Raw rows (a DataFrame of the source's columns) or images in, labels out.
+        """Raw rows (a DataFrame of the source's columns) or images in, labels (or values) out.
 
-        ``params={"output": "proba"}`` returns one probability column per class instead.
+        ``params={"output": "proba"}`` returns one probability column per class instead (not
+        for regression, whose predictions are the values).
         """
 
         def load_context(self, context):
             config = json.loads(Path(context.artifacts["config"]).read_text())
             spec = ExperimentSpec.model_validate(config["spec"])
-            shape = tuple(config["input_shape"])
-            zeros = np.zeros(shape[-1] if config["kind"] == "tabular" or len(shape) == 3 else (), np.float32)
-            self.module = build_module(spec.model, shape, len(config["classes"]), config["kind"], zeros, zeros + 1)
-            self.module.load_state_dict(torch.load(context.artifacts["weights"], map_location="cpu", weights_only=True))
-            self.module.eval()
+            self.task = config.get("task", "classification")
             self.classes = np.asarray(config["classes"])
+            self.fitted = load_fitted(spec, config, context.artifacts)
             self.features = config.get("feature_names")
             self.encoder = None
             if "encoder" in context.artifacts:
@@ -65,10 +69,32 @@ with _without_type_hint_advice():
             return np.asarray(model_input, dtype=np.float32)
 
         def predict(self, context, model_input, params=None):
-            proba = predict_proba(self.module, self._as_array(model_input))
-            if (params or {}).get("output") == "proba":
-                return pd.DataFrame(proba, columns=[str(c) for c in self.classes])
-            return self.classes[proba.argmax(axis=1)]
+            proba = (params or {}).get("output") == "proba"
+            if proba and self.task == "regression":
+                raise ValueError("params output=proba: this model is a regression; it predicts values, "
+                                 "not class probabilities (leave output out)")
+            output = self.fitted.predict_output(self._as_array(model_input))
+            if proba:
+                return pd.DataFrame(output, columns=[str(c) for c in self.classes])
+            return output_labels(output, self.task, self.classes)
+
+
+def load_fitted(spec: ExperimentSpec, config: dict, artifacts: dict) -> FittedNetwork | FittedEstimator:
+    """The fitted model a logged config and its artifacts describe (models logged before the
+    families came hold a network for classification and no task in their config)."""
+    task, family = config.get("task", "classification"), spec.model.family
+    if family in SKLEARN_FAMILIES:
+        import joblib
+
+        return FittedEstimator(joblib.load(artifacts["estimator"]), task, family, len(config["classes"]))
+    shape, kind = tuple(config["input_shape"]), config["kind"]
+    zeros = np.zeros(shape[-1] if kind == "tabular" or len(shape) == 3 else (), np.float32)
+    n_outputs = 1 if task == "regression" else len(config["classes"])
+    module = build_module(spec.model, shape, n_outputs, kind, zeros, zeros + 1, task=task,
+                          embedded=tuple(config.get("embedded", ())))
+    module.load_state_dict(torch.load(artifacts["weights"], map_location="cpu", weights_only=True))
+    module.eval()
+    return FittedNetwork(module, task, family)
 
 
 def as_model_input(X: np.ndarray, kind: str, feature_names: list[str] | None):
@@ -118,27 +144,39 @@ def requirements() -> list[str]:
     ]
 
 
-def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, classes: list,
-                   input_shape: tuple, feature_names: list[str] | None, example: np.ndarray,
-                   workdir: Path, encoder: TableEncoder | None = None,
-                   raw_example: pd.DataFrame | None = None) -> mlflow.models.model.ModelInfo:
-    """Log ``module`` as a pyfunc with signature and input example under the active run.
+def save_fitted(fitted: FittedNetwork | FittedEstimator, workdir: Path) -> dict[str, str]:
+    """The model's own artifact: a network's weights, or the pickled scikit-learn estimator."""
+    if isinstance(fitted, FittedEstimator):
+        import joblib
+
+        joblib.dump(fitted.estimator, workdir / "estimator.joblib")
+        return {"estimator": str(workdir / "estimator.joblib")}
+    torch.save(fitted.module.state_dict(), workdir / "weights.pt")
+    return {"weights": str(workdir / "weights.pt")}
+
+
+def log_fitted_model(fitted: FittedNetwork | FittedEstimator, spec: ExperimentSpec, *, kind: str, classes: list,
+                     input_shape: tuple, feature_names: list[str] | None, example: np.ndarray,
+                     workdir: Path, encoder: TableEncoder | None = None, embedded: list[int] | tuple = (),
+                     raw_example: pd.DataFrame | None = None) -> mlflow.models.model.ModelInfo:
+    """Log a fitted model of any family as a pyfunc with signature and input example under the active run.
 
     With an ``encoder`` the model reads raw table rows (``raw_example``: a few test rows as
-    read) and stores the encoder as ``encoder.json``.
+    read) and stores the encoder as ``encoder.json``. ``embedded``: the cardinalities of the
+    encoded matrix's trailing code columns (a network's embeddings are built from them).
     """
-    weights = workdir / "weights.pt"
-    torch.save(module.state_dict(), weights)
+    artifacts = save_fitted(fitted, workdir)
     config = workdir / "config.json"
     config.write_text(json.dumps({
         "spec": mask_tree(spec.model_dump(mode="json")), "kind": kind, "classes": classes,
-        "input_shape": list(input_shape), "feature_names": feature_names,
+        "input_shape": list(input_shape), "feature_names": feature_names, "task": fitted.task,
+        "family": fitted.family, "embedded": list(embedded),
     }))
-    artifacts = {}
+    artifacts["config"] = str(config)
     model_input = as_model_input(example, kind, feature_names)
     python_model = TunaflowClassifier()
-    python_model.module, python_model.classes, python_model.features = module, np.asarray(classes), feature_names
-    python_model.encoder = encoder
+    python_model.fitted, python_model.task, python_model.classes = fitted, fitted.task, np.asarray(classes)
+    python_model.features, python_model.encoder = feature_names, encoder
     if encoder is not None:
         model_input = raw_example
         (workdir / "encoder.json").write_text(json.dumps(encoder.to_dict()))
@@ -152,16 +190,16 @@ def log_classifier(module: torch.nn.Module, spec: ExperimentSpec, *, kind: str, 
     # Its note on cloudpickle concerns models from untrusted sources; this class is tunaflow's own.
     pyfunc_logger.setLevel(logging.ERROR)
     try:
-        return _log_model(weights, config, signature, model_input, artifacts)
+        return _log_model(signature, model_input, artifacts)
     finally:
         pyfunc_logger.setLevel(level)
 
 
-def _log_model(weights: Path, config: Path, signature, model_input, artifacts: dict):
+def _log_model(signature, model_input, artifacts: dict):
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=TunaflowClassifier(),
-        artifacts={"weights": str(weights), "config": str(config), **artifacts},
+        artifacts=artifacts,
         signature=signature,
         input_example=model_input,
         pip_requirements=requirements(),
