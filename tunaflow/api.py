@@ -121,13 +121,13 @@ def validate(spec: SpecLike, overrides: Overrides = None, *, resumes_study: bool
     ``resumes_study=False`` skips the check that an existing study of the spec's name was
     made by the same trials (retraining starts a new study each time).
     """
+    spec = load_spec(spec, overrides)  # before torch, MLflow and Optuna are imported: a typo is told at once
     from tunaflow.components.checks import prepare_experiment
     from tunaflow.tasks.mlflow.tracking import check_tracking_store
     from tunaflow.tasks.optuna.storage import check_study_matches
     from tunaflow.tasks.optuna.warm_start import check_warm_start
     from tunaflow.tasks.state_checks import check_state_locations
 
-    spec = load_spec(spec, overrides)
     check_state_locations(spec)  # before the data is read: a typo in a path is told in a second
     spec, _ = prepare_experiment(spec)
     if resumes_study:
