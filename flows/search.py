@@ -13,9 +13,11 @@ from prefect import get_run_logger
 
 from tunaflow.components.data import DataSplits
 from tunaflow.components.extras import missing_package
+from tunaflow.components.interrupt_guard import guard_worker_process
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.search import SearchResult, abort_search, close_search, open_search
 from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.recovery import end_dead_work
 from tunaflow.tasks.worker import study_worker
 
 
@@ -30,7 +32,9 @@ def worker_runner(spec: ExperimentSpec):
         return DaskTaskRunner(address=spec.search.cluster)
     from prefect.task_runners import ProcessPoolTaskRunner
 
-    return ProcessPoolTaskRunner(max_workers=spec.search.workers)
+    # the workers share the command's process group: Ctrl-C reaches them, and they must
+    # neither print over the command's one line nor outlive it
+    return ProcessPoolTaskRunner(max_workers=spec.search.workers, initializer=guard_worker_process)
 
 
 def run_workers(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, search_run_id: str) -> list:
@@ -55,6 +59,7 @@ def run_workers(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, 
 def search_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> SearchResult:
     plan = open_search(spec, ctx)
     try:
+        end_dead_work(spec, ctx)
         if plan.remaining:
             reports = run_workers(spec, splits, ctx, plan.search_run_id)
             get_run_logger().info(f"{len(reports)} worker(s) finished {sum(r.trials for r in reports)} trial(s)")

@@ -7,7 +7,9 @@ STAGE = "tunaflow.stage"
 STUDY = "tunaflow.study"
 TRIAL = "tunaflow.trial"
 TRIAL_STATE = "tunaflow.trial_state"
+DUPLICATE_OF = "tunaflow.duplicate_of"  # a trial run that reused an evaluated configuration's values
 WORKER = "tunaflow.worker"
+OWNER = "tunaflow.owner"  # host:pid:start of the process that runs the run (components/processes.py)
 WORKERS = "tunaflow.workers"
 PREFECT_FLOW_RUN_ID = "tunaflow.prefect_flow_run_id"
 PREFECT_FLOW_RUN_NAME = "tunaflow.prefect_flow_run_name"
@@ -24,6 +26,7 @@ MLFLOW_EXPERIMENT_ID = "tunaflow.mlflow_experiment_id"
 SPEC_DIGEST = "tunaflow.spec_digest"
 FINGERPRINT_PARTS = "tunaflow.fingerprint_parts"
 SETTINGS = "tunaflow.settings"
+SAMPLER_STREAM = "tunaflow.sampler_stream"  # the worker that samples the study's seeded stream
 
 # registered model versions
 MODEL_URI = "tunaflow.model_uri"

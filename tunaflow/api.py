@@ -142,18 +142,26 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
     run the call that ``prepare`` returns once the server is ready; stop the server after.
 
     Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
+    A Ctrl-C ends it all cleanly (tasks/interrupted.py) and raises ``Interrupted``.
     """
+    from tunaflow.components.interrupt_guard import Interrupted, InterruptGuard, exit_deadline
+    from tunaflow.tasks.interrupted import end_interrupted, watch_flow_runs
     from tunaflow.tasks.prefect.server import start_temporary_server
 
     server = start_temporary_server()
-    try:
-        call = prepare()
-        if server is not None:
-            server.wait_ready()
-        return call()
-    finally:
-        if server is not None:
-            server.stop()
+    with InterruptGuard(deadline=exit_deadline()) as guard:
+        flow_runs = watch_flow_runs(guard)
+        try:
+            call = prepare()
+            if server is not None:
+                server.wait_ready()
+            return call()
+        except KeyboardInterrupt:
+            keep = {server.process.pid} if server is not None else set()
+            raise Interrupted(end_interrupted(guard, flow_runs, keep)) from None
+        finally:
+            if server is not None:
+                server.stop()
 
 
 def run(spec: SpecLike, overrides: Overrides = None, *, learning_curve: bool | None = None) -> RunResult:

@@ -8,6 +8,7 @@ import os
 import sys
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+INTERRUPT_DEADLINE = 4.5  # seconds from Ctrl-C to exit 130, the run's state cleaned up or not
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -214,6 +215,9 @@ def _schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from tunaflow.components.errors import UserInputError
+    from tunaflow.components.interrupt_guard import set_exit_deadline
+
+    set_exit_deadline(INTERRUPT_DEADLINE)
 
     try:
         return {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,
@@ -221,9 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("tunaflow: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        from tunaflow.components.interrupt_guard import EXIT_INTERRUPTED, console_line, silence_console
+
+        console_line(f"tunaflow: {interrupt}" if str(interrupt) else "tunaflow: interrupted")
+        silence_console()  # the one line is said: what exiting libraries print after it is noise
+        return EXIT_INTERRUPTED
 
 
 def run() -> None:

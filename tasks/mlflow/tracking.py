@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -14,6 +15,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from tunaflow.components.errors import UserInputError
+from tunaflow.components.processes import process_identity
 from tunaflow.components.secrets import mask_text, mask_url
 from tunaflow.tasks.settings import artifact_root, quiet_library_logs, tracking_uri
 from tunaflow.tasks import tags as keys
@@ -29,6 +31,20 @@ class TrackingContext:
     experiment_id: str
     parent_run_id: str
     flow_run_id: str | None = None
+
+
+# (experiment id, run id) of the runs this process started, latest last: what an interrupt must end
+STARTED_RUNS: deque[tuple[str, str]] = deque(maxlen=10_000)
+
+
+def owner_tags() -> dict[str, str]:
+    """Names this process on a run it starts, so that the next process on the study can end
+    the run if this one is killed before it could (tasks/mlflow/dead_runs.py)."""
+    return {keys.OWNER: process_identity()}
+
+
+def note_started(experiment_id: str, run_id: str) -> None:
+    STARTED_RUNS.append((experiment_id, run_id))
 
 
 def use_tracking_store() -> str:
@@ -84,7 +100,8 @@ def ensure_experiment(name: str) -> str:
 def open_parent_run(experiment_name: str, run_name: str, tags: dict[str, str]) -> TrackingContext:
     uri = use_tracking_store()
     experiment_id = ensure_experiment(experiment_name)
-    run = MlflowClient().create_run(experiment_id, run_name=run_name, tags=tags)
+    run = MlflowClient().create_run(experiment_id, run_name=run_name, tags={**tags, **owner_tags()})
+    note_started(experiment_id, run.info.run_id)
     return TrackingContext(uri, experiment_id, run.info.run_id, tags.get(keys.PREFECT_FLOW_RUN_ID))
 
 
@@ -96,11 +113,12 @@ def close_run(run_id: str, status: str = "FINISHED") -> None:
 def stage_run(ctx: TrackingContext, stage: str) -> Iterator[mlflow.ActiveRun]:
     """A nested run under the parent for one stage; FAILED if the stage raises."""
     mlflow.set_tracking_uri(ctx.tracking_uri)
-    tags = {keys.STAGE: stage}
+    tags = {keys.STAGE: stage, **owner_tags()}
     if ctx.flow_run_id:
         tags[keys.PREFECT_FLOW_RUN_ID] = ctx.flow_run_id
     run = mlflow.start_run(experiment_id=ctx.experiment_id, run_name=stage,
                            parent_run_id=ctx.parent_run_id, tags=tags)
+    note_started(ctx.experiment_id, run.info.run_id)
     try:
         yield run
     except BaseException:

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
-from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch
+from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch, note_started, owner_tags
 from tunaflow.tasks import tags as keys
 
 
@@ -29,7 +29,8 @@ class TrialRunRecorder:
         def create() -> str:
             run = self.client.create_run(self.ctx.experiment_id, run_name=f"trial-{number}", tags={
                 "mlflow.parentRunId": self.search_run_id, keys.STAGE: "trial",
-                keys.STUDY: study, keys.TRIAL: str(number), **self.tags, **(tags or {})})
+                keys.STUDY: study, keys.TRIAL: str(number), **owner_tags(), **self.tags, **(tags or {})})
+            note_started(self.ctx.experiment_id, run.info.run_id)
             return run.info.run_id
 
         return self.executor.submit(create)

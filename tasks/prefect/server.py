@@ -17,7 +17,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from functools import partial
 from pathlib import Path
+
+from tunaflow.components.processes import die_with_parent
 
 
 def _free_port() -> int:
@@ -45,6 +48,11 @@ class TemporaryServer:
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "error", "--lifespan", "on"],
             env=env, stdin=subprocess.DEVNULL,
+            # Ctrl-C reaches the terminal's foreground process group: the server, in a session
+            # of its own, keeps answering while the command cleans up (the flow run cancelled,
+            # its logs sent), and the command stops it after. A command killed outright takes
+            # the server with it instead of leaving it running unowned.
+            start_new_session=True, preexec_fn=partial(die_with_parent, os.getpid()),
         )
         # Prefect reads its settings when first imported: point it here before that.
         os.environ["PREFECT_API_URL"] = self.api_url
