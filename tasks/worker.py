@@ -27,15 +27,21 @@ from tunaflow.components.checks import check_experiment
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.secrets import mask_url
 from tunaflow.components.data import DataSplits
+from tunaflow.components.space import count_configurations
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import StopWhenStalled, build_pruner, build_sampler
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint, settings_changes
+from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states, space_exhausted
 from tunaflow.tasks.optuna.objective import FINISHED, TrialObjective, progress_callback
 from tunaflow.tasks.optuna.storage import existing_study, open_storage, storage_url
 from tunaflow.tasks.optuna.study_lock import study_lock
 from tunaflow.tasks.mlflow.tracking import TrackingContext, use_context_store, use_tracking_store
 from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder, end_trial_runs
 from tunaflow.tasks import tags as keys
+
+
+STARTED = (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
+           optuna.trial.TrialState.FAIL)
 
 
 @dataclass(frozen=True)
@@ -115,22 +121,29 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     torch.set_num_threads(worker_threads(spec.search.workers))
     search, url = spec.search, storage_url(spec)
     storage = open_storage(url, heartbeat=search.heartbeat, on_stale=StaleTrialHandler(ctx))
-    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, spec.train.epochs),
-                              sampler=build_sampler(search, spec.seed, None if first else worker))
     lock = study_lock(url, spec.name)
+    with lock:
+        stream = sampler_stream(storage, spec.name, worker, first)
+    study = optuna.load_study(study_name=spec.name, storage=storage, pruner=build_pruner(search, spec.train.epochs),
+                              sampler=build_sampler(search, spec.seed, stream))
     recorder = TrialRunRecorder(ctx, search_run_id, tags={keys.WORKER: worker})
-    objective = TrialObjective(spec, splits, recorder)
-    stalled = StopWhenStalled(search.patience) if search.patience else None
-    mine: list[optuna.trial.TrialState] = []
     log = log or logging.getLogger("tunaflow.worker")
-    callbacks = [progress_callback(search.n_trials, search.multi_objective, log),
-                 lambda _study, trial: mine.append(trial.state)]
+    objective = TrialObjective(spec, splits, recorder, log)
+    stalled = StopWhenStalled(search.patience) if search.patience else None
+    size = count_configurations(search.searched)
+    mine: list[optuna.trial.TrialState] = []  # the states of the trials this worker trained
+    repeats = RepeatCounter()
+    callbacks = [progress_callback(search.trial_budget, search.multi_objective, log), repeats,
+                 lambda _study, trial: None if trial.user_attrs.get(DUPLICATE_OF) is not None else mine.append(trial.state)]
     started = time.monotonic()
 
     def admitted(trial: optuna.Trial):
-        lock.release()  # the trial is RUNNING in the storage now: others count it
-        trial.set_user_attr(keys.WORKER, worker)
-        return objective(trial)
+        try:
+            trial.set_user_attr(keys.WORKER, worker)
+            proposal = objective.propose(trial)  # sampled under the lock: a twin begun elsewhere is visible
+        finally:
+            lock.release()  # the trial is RUNNING in the storage now: others count it
+        return objective.evaluate(trial, proposal)
 
     watchdog = StaleTrialWatchdog(study, search.heartbeat)
     try:
@@ -138,9 +151,16 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
             lock.acquire()
             try:
                 fail_stale_trials(study)
-                step = next_step(BudgetCount.of(t.state.name for t in study.get_trials(deepcopy=False)),
-                                 search.n_trials)
+                trials = study.get_trials(deepcopy=False)
+                step = next_step(BudgetCount.of(budget_states(trials)), search.trial_budget)
                 if step == "done" or (stalled and stalled.stalled(study)) or _grid_exhausted(study):
+                    break
+                if space_exhausted(trials, size):
+                    log.info(f"search space exhausted: all {size} configuration(s) evaluated")
+                    break
+                if repeats.count >= MAX_REPEATS:
+                    log.info(f"search space looks exhausted: the last {repeats.count} trials proposed "
+                             "configurations already evaluated; stopping this worker")
                     break
                 if step == "run":
                     study.optimize(admitted, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
@@ -155,6 +175,40 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
         lock.close()
         recorder.close()
     return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)
+
+
+# consecutive repeats after which a worker stops: a sampler that keeps proposing evaluated
+# configurations has little left to find (a repeat spends no budget, so nothing else ends it)
+MAX_REPEATS = 5
+
+
+class RepeatCounter:
+    """Optuna callback: how many of this worker's latest finished trials in a row were duplicates."""
+
+    count = 0
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state in FINISHED:
+            self.count = self.count + 1 if trial.user_attrs.get(DUPLICATE_OF) is not None else 0
+
+
+def sampler_stream(storage, study_name: str, worker: str, first: bool) -> str | None:
+    """The stream this worker samples: None for the study's seeded one, else the worker's own.
+
+    The seeded stream goes to the first worker of the run that begins the study (a rerun of
+    the spec on a new study samples the same configurations), claimed in the study under its
+    lock. A resumed run, or a second run on the study at once, samples a stream of its own:
+    the seeded one again would propose the configurations the study already evaluated.
+    Call under the study's lock.
+    """
+    if not first:
+        return worker
+    study_id = storage.get_study_id_from_name(study_name)
+    begun = storage.get_all_trials(study_id, deepcopy=False, states=STARTED)  # warm-start trials wait
+    if storage.get_study_user_attrs(study_id).get(keys.SAMPLER_STREAM) or begun:
+        return worker
+    storage.set_study_user_attr(study_id, keys.SAMPLER_STREAM, worker)
+    return None
 
 
 def check_joinable(spec: ExperimentSpec) -> dict:

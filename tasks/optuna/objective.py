@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 
 import optuna
 from prefect import get_run_logger
@@ -14,15 +16,29 @@ from tunaflow.components.space import TrialSpecBuilder, suggest_params
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.mlflow.tracking import flatten_spec
 from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder
+from tunaflow.tasks.optuna.duplicates import (DUPLICATE_OF, OUTCOME_ATTRS, RUNNING, budget_states, find_twin,
+                                              settle_twin)
+from tunaflow.tasks import tags as keys
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+FINISHED_NAMES = tuple(state.name for state in FINISHED)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A trial's sampled values, and the trial of the same configuration the study holds (if any)."""
+
+    params: dict
+    twin: optuna.trial.FrozenTrial | None = None
 
 
 class TrialObjective:
-    """Sample, train, report epochs to the pruner, record the trial run."""
+    """Sample; reuse an evaluated configuration's values, or train, report epochs to the pruner;
+    record the trial run."""
 
-    def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder):
+    def __init__(self, spec: ExperimentSpec, splits: DataSplits, recorder: TrialRunRecorder, log=None):
         self.spec, self.recorder = spec, recorder
+        self.log = log or logging.getLogger("tunaflow.worker")
         # trials may train on a share of the training split; final training uses all of it
         self.splits = search_splits(splits, spec.data.search_subsample, derive_seed(spec.seed, "search_subsample"))
         # Epochs go to the storage only for a pruner to judge: Optuna takes no intermediate
@@ -35,8 +51,42 @@ class TrialObjective:
         # every strategy in force for a trial, searched or not; a trial re-reads only the parts it changed
         self.settings = flatten_spec({k: self.specs.tree[k] for k in ("model", "train", "augment")})
 
+    def propose(self, trial: optuna.Trial) -> Proposal:
+        """Sample the trial's values and find the study's trial of the same configuration, if any.
+
+        A worker calls this while it holds the study's admission lock, so a configuration
+        another worker has just begun is in the storage already.
+        """
+        params = suggest_params(trial, self.spec.search.searched)
+        return Proposal(params, find_twin(trial.study, trial.number, trial.params))
+
     def __call__(self, trial: optuna.Trial) -> float | list[float]:
-        params = suggest_params(trial, self.spec.search.space)
+        return self.evaluate(trial, self.propose(trial))
+
+    def evaluate(self, trial: optuna.Trial, proposal: Proposal) -> float | list[float]:
+        """Reuse the values of a trial that evaluated the same configuration, or train this one."""
+        if proposal.twin is not None and proposal.twin.state == RUNNING:
+            self.log.info(f"trial #{trial.number} waits for trial #{proposal.twin.number}: "
+                          "the same configuration, still running")
+        twin = settle_twin(trial.study, trial.number, trial.params, proposal.twin)
+        if twin is not None:
+            return self.reuse(trial, proposal.params, twin)
+        return self.train(trial, proposal.params)
+
+    def reuse(self, trial: optuna.Trial, params: dict, twin: optuna.trial.FrozenTrial) -> float | list[float]:
+        """Complete the trial with ``twin``'s values and outcome; its run is tagged and holds no training."""
+        for key in OUTCOME_ATTRS:
+            if key in twin.user_attrs:
+                trial.set_user_attr(key, twin.user_attrs[key])
+        trial.set_user_attr(DUPLICATE_OF, twin.number)
+        run = self.recorder.start(trial.study.study_name, trial.number, tags={keys.DUPLICATE_OF: str(twin.number)})
+        settings = self.trial_settings(self.specs.build(params), params)
+        self.recorder.finish(run, history=[], state="COMPLETE",
+                             params={**settings, **params, "seed": twin.user_attrs.get("seed", "")})
+        return list(twin.values) if self.spec.search.multi_objective else twin.value
+
+    def train(self, trial: optuna.Trial, params: dict) -> float | list[float]:
+        """Sample, train, report epochs to the pruner, record the trial run."""
         seed = derive_seed(self.spec.seed, "trial", trial.number)
         trial.set_user_attr("seed", seed)
         run = self.recorder.start(trial.study.study_name, trial.number)
@@ -51,6 +101,7 @@ class TrialObjective:
 
         state, summary = "FAIL", None
         trial_spec = self.specs.build(params)
+        trial.set_user_attr("family", trial_spec.model.family)
         trial_settings = self.trial_settings(trial_spec, params)
         try:
             outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
@@ -89,7 +140,7 @@ def progress_callback(n_trials: int, multi_objective: bool, logger=None):
 
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         trials = study.get_trials(deepcopy=False)  # one storage read: the count and the best come from it
-        done = sum(t.state in FINISHED for t in trials)
+        done = len([s for s in budget_states(trials) if s in FINISHED_NAMES])  # duplicates trained nothing
         if multi_objective:
             best = f"pareto front {len(study.best_trials)} trial(s)"
             value = "/".join(f"{v:.4g}" for v in trial.values) if trial.values else trial.state.name.lower()
@@ -99,6 +150,8 @@ def progress_callback(n_trials: int, multi_objective: bool, logger=None):
         if trial.state == optuna.trial.TrialState.PRUNED:
             # Optuna gives a pruned trial its last reported value (steps are epochs): not a final one
             value = f"pruned at epoch {trial.last_step}" if trial.last_step is not None else "pruned"
+        if (twin := trial.user_attrs.get(DUPLICATE_OF)) is not None:
+            value = f"{value} duplicate of #{twin}, not trained"
         seconds = trial.duration.total_seconds() if trial.duration else 0
         params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
         logger.info(f"trial {done}/{n_trials} #{trial.number}: {value:>8}  {best}  "
