@@ -9,14 +9,16 @@ import mlflow
 import optuna
 from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, leaderboard_text, rank_families
 from tunaflow.components.selection import select_trial
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import build_pruner, build_sampler
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerprint, settings_changes
-from tunaflow.tasks.optuna.objective import FINISHED
+from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states
+from tunaflow.tasks.optuna.objective import FINISHED, FINISHED_NAMES
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
 from tunaflow.tasks.optuna.study_report import log_study_plots, study_markdown
 from tunaflow.tasks.mlflow.tracking import TrackingContext
@@ -39,6 +41,7 @@ class SearchResult:
     n_pruned: int = 0
     best_values: list[float] = field(default_factory=list)
     pareto_front: list[dict] = field(default_factory=list)
+    leaderboard: list[dict] = field(default_factory=list)  # LeaderboardRow.to_json() per family, best first
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
     run = MlflowClient(ctx.tracking_uri).create_run(ctx.experiment_id, run_name="search", tags=tags)
     storage = open_storage(storage_url(spec))
     study = create_study(spec, ctx, storage, run.info.run_id, log=logger)
-    finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
-    remaining = max(0, spec.search.n_trials - finished)
+    finished = sum(s in FINISHED_NAMES for s in budget_states(study.get_trials(deepcopy=False)))
+    remaining = max(0, spec.search.trial_budget - finished)
     if finished:
         logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
     elif (queued := enqueue_warm_start(study, spec, storage)):
@@ -119,10 +122,12 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
     with mlflow.start_run(run_id=plan.search_run_id):
         chosen = choose_trial(study, spec)
         n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
-        n_finished = sum(t.state in FINISHED for t in trials)
+        n_finished = sum(s in FINISHED_NAMES for s in budget_states(trials))  # trained: duplicates are not
+        n_reused = sum(t.state in FINISHED for t in trials) - n_finished
         front = [{"trial": t.number, "values": dict(zip(names, t.values)), "params": t.params}
                  for t in (study.best_trials if spec.search.multi_objective else [chosen])]
-        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": n_finished, "n_pruned": n_pruned,
+        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": n_finished, "n_reused": n_reused,
+                            "n_pruned": n_pruned,
                             "n_failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
                             "best_trial": chosen.number, "pareto_front_size": len(front)})
         mlflow.log_dict({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
@@ -131,11 +136,42 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
         log_study_plots(study, names)
         create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}", markdown=study_markdown(study, names, chosen),
                                  description=f"Optuna study {spec.name}")
+        board = rank_trials(trials, spec)
+        log_leaderboard(board, spec.name)
     return SearchResult(
         study=spec.name, n_trials=n_finished, best_value=float(chosen.values[0]), best_params=dict(chosen.params),
         best_epoch=int(chosen.user_attrs.get("best_epoch", spec.train.epochs)), best_trial=chosen.number,
         search_run_id=plan.search_run_id, n_pruned=n_pruned, best_values=list(chosen.values), pareto_front=front,
+        leaderboard=[row.to_json() for row in board],
     )
+
+
+def rank_trials(trials: list[optuna.trial.FrozenTrial], spec: ExperimentSpec) -> list[LeaderboardRow]:
+    """The study's leaderboard: one row per model family, best validation value first."""
+    summaries = [TrialSummary(
+        number=t.number, state=t.state.name,
+        # trials from before families were recorded ran the spec's one family
+        family=str(t.user_attrs.get("family") or t.params.get("model.family") or spec.model.family),
+        value=t.values[0] if t.values else None,
+        test_score=(t.user_attrs.get("metrics") or {}).get("test_score"),
+        seconds=t.duration.total_seconds() if t.duration else 0.0,
+        duplicate_of=t.user_attrs.get(DUPLICATE_OF),
+    ) for t in trials]
+    test_metric = "rmse" if spec.data.task == "regression" else "accuracy"
+    return rank_families(summaries, spec.search.direction == "maximize", spec.search.objective_specs[0].metric,
+                         test_metric)
+
+
+def log_leaderboard(board: list[LeaderboardRow], study: str) -> None:
+    """The board as a table artifact of the active (search) run and of the Prefect flow run, and a log line."""
+    if not board:
+        return
+    rows = [row.to_json() for row in board]
+    mlflow.log_table({key: [row[key] for row in rows] for key in rows[0]}, artifact_file="leaderboard.json")
+    create_table_artifact(table=rows, key=f"leaderboard-{_artifact_key(study)}",
+                          description=f"Model families of study {study}: best validation and test score, "
+                                      "trials and seconds")
+    get_run_logger().info(f"leaderboard of study {study!r}:\n{leaderboard_text(board)}")
 
 
 @task(name="abort search", cache_policy=NO_CACHE)
