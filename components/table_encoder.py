@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ class EncodedColumn:
 
     name: str
     kind: str  # numeric | categorical
-    indicator: bool = False  # a 0/1 "was missing" column follows
+    indicator: bool = False  # a 0/1 "was missing" column is added
     median: float = 0.0  # numeric: what a missing cell becomes
     categories: list[str] | None = None  # categorical: in code order (code i+1 / one-hot column i)
     one_hot: bool = True  # categorical: one-hot, or one embedding code column
@@ -42,32 +43,22 @@ class EncodedColumn:
         return self.kind == "categorical" and not self.one_hot
 
     def output_names(self) -> list[str]:
-        if self.kind == "numeric":
-            names = [self.name]
-        elif self.one_hot:
-            names = [f"{self.name}={c}" for c in self.categories]
-        else:
+        """A categorical column's matrix columns (numeric ones are laid out as a block)."""
+        if not self.one_hot:
             return [f"{self.name}#code"]
-        return names + ([f"{self.name}#missing"] if self.indicator else [])
+        return [f"{self.name}={c}" for c in self.categories] + ([f"{self.name}#missing"] if self.indicator else [])
 
-    def encode(self, series: pd.Series) -> np.ndarray:
-        if self.kind == "numeric":
-            values = to_numbers(series).to_numpy()
-            missing = np.isnan(values)
-            dense = [np.where(missing, self.median, values)]
-        else:
-            keys = category_keys(series)
-            missing = keys.isna().to_numpy()
-            codes = pd.Index(self.categories, dtype=object).get_indexer(keys).astype(np.int64)  # -1: unknown
-            if not self.one_hot:
-                return (codes + 1)[:, None].astype(np.float32)
-            block = np.zeros((len(series), len(self.categories)), np.float32)
-            known = codes >= 0
-            block[np.flatnonzero(known), codes[known]] = 1.0
-            dense = [block]
+    def encode_categories(self, series: pd.Series) -> np.ndarray:
+        keys = category_keys(series)
+        codes = pd.Index(self.categories, dtype=object).get_indexer(keys).astype(np.int64)  # -1: unknown
+        if not self.one_hot:
+            return (codes + 1)[:, None].astype(np.float32)
+        block = np.zeros((len(series), len(self.categories) + self.indicator), np.float32)
+        known = codes >= 0
+        block[np.flatnonzero(known), codes[known]] = 1.0
         if self.indicator:
-            dense.append(missing.astype(np.float32))
-        return np.column_stack(dense).astype(np.float32)
+            block[:, -1] = keys.isna().to_numpy()
+        return block
 
 
 class TableEncoder:
@@ -75,9 +66,13 @@ class TableEncoder:
 
     def __init__(self, columns: list[EncodedColumn], dropped: list[str] | None = None):
         self.raw = list(columns)  # the table's order
-        # dense columns first, embedding codes last (the order of the output matrix)
-        self.encoded = [c for c in columns if not c.embedded] + [c for c in columns if c.embedded]
+        # the matrix: numeric values, their missing indicators, one-hot blocks, embedding codes last
+        self.numeric = [c for c in columns if c.kind == "numeric"]
+        self.categorical = ([c for c in columns if c.kind == "categorical" and c.one_hot]
+                            + [c for c in columns if c.embedded])
         self.dropped = list(dropped or [])
+        self._medians = np.array([c.median for c in self.numeric], np.float64)
+        self._indicators = np.array([c.indicator for c in self.numeric], bool)
 
     @property
     def columns(self) -> list[str]:
@@ -90,12 +85,13 @@ class TableEncoder:
 
     @property
     def feature_names(self) -> list[str]:
-        return [name for column in self.encoded for name in column.output_names()]
+        return ([c.name for c in self.numeric] + [f"{c.name}#missing" for c in self.numeric if c.indicator]
+                + [name for column in self.categorical for name in column.output_names()])
 
     @property
     def embedded(self) -> list[int]:
         """Cardinality (codes 0..K) of each embedding code column, in matrix order."""
-        return [len(c.categories) + 1 for c in self.encoded if c.embedded]
+        return [len(c.categories) + 1 for c in self.categorical if c.embedded]
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """The float32 matrix of ``frame``'s rows; other columns than the encoder's are ignored."""
@@ -106,9 +102,15 @@ class TableEncoder:
         if missing:
             raise ValueError(f"missing input column(s): {', '.join(missing[:8])}"
                              f"{', ...' if len(missing) > 8 else ''}")
-        if not self.encoded:
+        blocks = []
+        if self.numeric:
+            values = number_block(frame, [c.name for c in self.numeric])
+            missing = np.isnan(values)
+            blocks += [np.where(missing, self._medians, values), missing[:, self._indicators]]
+        blocks += [c.encode_categories(frame[c.name].reset_index(drop=True)) for c in self.categorical]
+        if not blocks:
             return np.zeros((len(frame), 0), np.float32)
-        return np.concatenate([c.encode(frame[c.name].reset_index(drop=True)) for c in self.encoded], axis=1)
+        return np.concatenate([block.astype(np.float32) for block in blocks], axis=1)
 
     def summary(self) -> dict:
         """What each column became, for the record (numeric median, categories and their encoding)."""
@@ -135,16 +137,20 @@ class TableEncoder:
 def fit_encoder(frame: pd.DataFrame, kinds: dict[str, str], dropped: list[str] | None = None,
                 one_hot_max: int = ONE_HOT_MAX, embed_max: int = EMBED_MAX) -> TableEncoder:
     """An encoder of the ``kinds`` columns fitted on ``frame`` (the training rows only)."""
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    values = number_block(frame, numeric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column with no value in training: median 0
+        medians = np.nan_to_num(np.nanmedian(values, axis=0)) if len(frame) else np.zeros(len(numeric))
+    gaps = np.isnan(values).any(axis=0)
+    fitted = {name: EncodedColumn(name, "numeric", indicator=bool(gap), median=float(median))
+              for name, median, gap in zip(numeric, medians, gaps)}
     columns = []
     for name, kind in kinds.items():
-        series = frame[name]
         if kind == "numeric":
-            values = to_numbers(series)
-            median = values.median()
-            columns.append(EncodedColumn(name, "numeric", indicator=bool(values.isna().any()),
-                                         median=0.0 if math.isnan(median) else float(median)))
+            columns.append(fitted[name])
             continue
-        keys = category_keys(series)
+        keys = category_keys(frame[name])
         counts = keys.value_counts()
         # most frequent first, ties by name: the same data gives the same codes
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -153,6 +159,18 @@ def fit_encoder(frame: pd.DataFrame, kinds: dict[str, str], dropped: list[str] |
         columns.append(EncodedColumn(name, "categorical", indicator=one_hot and bool(keys.isna().any()),
                                      categories=categories, one_hot=one_hot))
     return TableEncoder(columns, dropped)
+
+
+def number_block(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The ``names`` columns as one float64 matrix, NaN where a cell is missing or not a number."""
+    if not names:
+        return np.zeros((len(frame), 0))
+    sub = frame[names]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in sub.dtypes):
+        values = sub.to_numpy(dtype=np.float64, na_value=np.nan)  # one copy for a wide all-number table
+    else:
+        values = np.column_stack([to_numbers(sub[name]).to_numpy() for name in names])
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def category_keys(series: pd.Series) -> pd.Series:

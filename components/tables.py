@@ -27,6 +27,7 @@ TEXT_DISTINCT_SHARE = 0.5
 # a string column whose cells are numbers but for a few placeholder tokens ('?', 'n/a')
 NUMERIC_SHARE = 0.95
 PLACEHOLDER_TOKENS = 3
+MAX_DROP_NOTES = 5  # dropped columns named one per line; more sharing a reason get one line
 _ID_NAME = re.compile(r"(^|[_\W])(id|uuid|guid|key|index)$|^unnamed: ?0$", re.IGNORECASE)
 
 
@@ -102,21 +103,34 @@ def prepare_table(frame: pd.DataFrame, target: str, overrides: dict[str, str], w
     kinds: dict[str, str] = {}
     dropped: list[str] = []
     features = {}
+    reasons: dict[str, list[tuple[str, str]]] = {}  # why columns were dropped -> (column, detail)
     for name in frame.columns:
         if name == target:
             continue
         kind, values, note = _column_kind(frame[name], name, overrides.get(name), where)
-        if note:
+        if isinstance(note, tuple):
+            reasons.setdefault(note[0], []).append((name, note[1]))
+        elif note:
             notes.append(note)
         if kind == "drop":
             dropped.append(name)
         else:
             kinds[name] = kind
             features[name] = values
+    notes += [line for reason, columns in reasons.items() for line in _drop_notes(reason, columns)]
     if not kinds:
         reason = f" (dropped: {', '.join(dropped[:8])})" if dropped else ""
         raise DataError(where, f"no feature column left besides the target {target!r}{reason}")
     return Table(pd.DataFrame(features), labels.reset_index(drop=True), kinds, dropped, notes)
+
+
+def _drop_notes(reason: str, columns: list[tuple[str, str]]) -> list[str]:
+    """One line per dropped column, or one line per reason when many share it (a wide table's
+    blank pixel columns would otherwise fill the log)."""
+    if len(columns) <= MAX_DROP_NOTES:
+        return [f"dropped column {name!r}: {reason}{f' ({detail})' if detail else ''}" for name, detail in columns]
+    names = ", ".join(name for name, _ in columns[:MAX_DROP_NOTES]) + ", ..."
+    return [f"dropped {len(columns)} columns: {reason} ({names})"]
 
 
 def _check_overrides(frame: pd.DataFrame, target: str, overrides: dict[str, str], where: str) -> None:
@@ -131,8 +145,8 @@ def _check_overrides(frame: pd.DataFrame, target: str, overrides: dict[str, str]
 
 
 def _column_kind(series: pd.Series, name: str, override: str | None,
-                 where: str) -> tuple[str, pd.Series, str | None]:
-    """(kind, values to keep, note): the kind a column gets, and the reason when it is dropped."""
+                 where: str) -> tuple[str, pd.Series, str | tuple[str, str] | None]:
+    """(kind, values to keep, note): the kind a column gets; a dropped column's note is (reason, detail)."""
     if override == "drop":
         return "drop", series, None
     if override == "categorical":
@@ -144,22 +158,22 @@ def _column_kind(series: pd.Series, name: str, override: str | None,
         return "numeric", values, None
     present = series.dropna()
     if len(present) == 0:
-        return "drop", series, f"dropped column {name!r}: empty (no values)"
+        return "drop", series, ("empty", "no values")
     if series.nunique(dropna=False) == 1:
-        return "drop", series, f"dropped column {name!r}: constant (every row {_show(present.iloc[0])})"
+        return "drop", series, ("constant", f"every row {_show(present.iloc[0])}")
     if pd.api.types.is_datetime64_any_dtype(series):
-        return "drop", series, f"dropped column {name!r}: dates are not used as features yet"
+        return "drop", series, ("dates are not used as features yet", "")
     if pd.api.types.is_bool_dtype(series):
         return "categorical", series, None
     if pd.api.types.is_numeric_dtype(series):
         if _is_integer_id(series, name):
-            return "drop", series, f"dropped column {name!r}: an id (all {len(series)} integers distinct)"
+            return "drop", series, ("an id", f"all {len(series)} integers distinct")
         return "numeric", series, None
     return _string_column_kind(series, present, name, where)
 
 
 def _string_column_kind(series: pd.Series, present: pd.Series, name: str,
-                        where: str) -> tuple[str, pd.Series, str | None]:
+                        where: str) -> tuple[str, pd.Series, str | tuple[str, str] | None]:
     text = present.astype(str)
     numbers = pd.to_numeric(text.str.strip(), errors="coerce")
     bad = text[numbers.isna()]
@@ -173,7 +187,7 @@ def _string_column_kind(series: pd.Series, present: pd.Series, name: str,
         raise DataError(where, f"column {name!r} holds free text; text columns come with the text modality "
                                f"(not available yet): set data.columns.{name}: drop (or categorical)")
     if len(series) >= MIN_ROWS_FOR_ID and distinct == len(series):
-        return "drop", series, f"dropped column {name!r}: an id (all {len(series)} values distinct)"
+        return "drop", series, ("an id", f"all {len(series)} values distinct")
     return "categorical", series, None
 
 

@@ -138,3 +138,12 @@ def test_a_corrupt_parquet_file_is_a_data_error(tmp_path):
     path.write_bytes(b"PAR1 not really")
     with pytest.raises(DataError, match="not a readable Parquet file"):
         read_table(path)
+
+
+def test_many_columns_dropped_for_one_reason_make_one_note(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"px{i}": 0 for i in range(12)} | {"x": rng.normal(size=30), "y": [0, 1, 2] * 10},
+                         index=range(30))
+    table = load_table(_write(tmp_path, frame), "y", {})
+    assert len(table.dropped) == 12
+    assert table.notes == ["dropped 12 columns: constant (px0, px1, px2, px3, px4, ...)"]
