@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 import mlflow
@@ -167,7 +168,9 @@ def log_leaderboard(board: list[LeaderboardRow], study: str) -> None:
     if not board:
         return
     rows = [row.to_json() for row in board]
-    mlflow.log_table({key: [row[key] for row in rows] for key in rows[0]}, artifact_file="leaderboard.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # MLflow's own pandas call (select_dtypes "object")
+        mlflow.log_table({key: [row[key] for row in rows] for key in rows[0]}, artifact_file="leaderboard.json")
     create_table_artifact(table=rows, key=f"leaderboard-{_artifact_key(study)}",
                           description=f"Model families of study {study}: best validation and test score, "
                                       "trials and seconds")
