@@ -63,7 +63,8 @@ def test_default_families_follow_task_modality_and_size():
     assert suggested_families(TABLES) == ["hgb", "rf", "logreg", "svc", "mlp"]
     assert suggested_families(DataProfile("tabular", "regression", 300, 6)) == ["hgb", "rf", "ridge", "svc", "mlp"]
     assert "svc" not in suggested_families(DataProfile("tabular", "classification", 50_000, 6))
-    assert suggested_families(IMAGES) == ["cnn", "mlp"]
+    assert suggested_families(IMAGES) == ["svc", "cnn", "mlp"]
+    assert suggested_families(DataProfile("image", "classification", 50_000, 784, 28)) == ["cnn", "mlp"]
 
 
 @pytest.mark.parametrize("source,sections", [("iris", AUTO), ("digits", AUTO), ("wine", {"model": {"family": "rf"}}),
