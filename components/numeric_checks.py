@@ -45,13 +45,18 @@ def read_npz_arrays(path: Path, names: tuple[str, ...] = ("X", "y")) -> tuple[np
     readable NPZ (truncated, corrupt), lacks an array, holds Python objects or no samples."""
     where = str(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        # a text file, a pickle, a truncated archive: np.load tells them apart only by message
+        raise DataError(where, f"not a readable NPZ file ({_first_line(error)})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(where, "holds a single .npy array, not an NPZ archive of X and y")
+    try:
+        with archive:
             missing = [k for k in names if k not in archive.files]
             if missing:
                 raise DataError(where, f"missing array(s) {', '.join(missing)}; expected {' and '.join(names)}")
             arrays = tuple(archive[k] for k in names)  # members are decompressed here, not at np.load
-    except DataError:
-        raise
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise DataError(where, "holds Python object arrays, which are not loaded (pickles can run code); "
