@@ -29,7 +29,7 @@ def test_a_two_choice_space_trains_two_configurations_and_the_run_prints_and_log
     [row] = summary["leaderboard"]  # one family: a one-row board
     assert row["family"] == "mlp" and row["trials"] == 2 and row["metric"] == "valid_acc"
     assert row["best_value"] == summary["best_value"] and row["best_trial"] == study.best_trial.number
-    assert row["seconds"] > 0
+    assert row["seconds"] > 0 and row["test_metric"] == "accuracy" and 0 < row["test_score"] <= 1
     printed = out[out.index("leaderboard (model families, best first)"):].splitlines()
     assert printed[1].split()[:3] == ["family", "trials", "pruned"] and printed[2].split()[:2] == ["mlp", "2"]
 

@@ -17,7 +17,8 @@ from tunaflow.components.spec import build_spec
 from tunaflow.tasks.mlflow.tracking import TrackingContext, use_tracking_store
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
 from tunaflow.tasks.search import create_study
-from tunaflow.tasks.worker import work_on_study
+from tunaflow.tasks.optuna.duplicates import space_exhausted
+from tunaflow.tasks.worker import MAX_REPEATS, work_on_study
 from tests.conftest import tiny_spec_tree
 
 UNITS = "model.units.0"
@@ -64,7 +65,7 @@ def _trained(runs: dict) -> list[int]:
     return sorted(n for n, r in runs.items() if "value" in r.data.metrics and "tunaflow.duplicate_of" not in r.data.tags)
 
 
-def test_a_repeated_configuration_reuses_its_values_and_an_exhausted_space_ends_the_search(caplog):
+def test_a_repeated_configuration_reuses_its_values_and_spends_no_budget(caplog):
     choices = {UNITS: {"type": "categorical", "choices": [16, 32]}}
     spec, splits, ctx, search, study = _prepare("dup-reuse", choices, n_trials=6)
     assert spec.search.trial_budget == 2  # no more trials than configurations
@@ -89,6 +90,30 @@ def test_a_repeated_configuration_reuses_its_values_and_an_exhausted_space_ends_
     lines = [r.getMessage() for r in caplog.records]
     assert any("trial 1/2 #1:" in line and "duplicate of #0" in line for line in lines)
     assert any("trial 2/2 #2:" in line for line in lines)
+
+
+def test_a_sampler_that_keeps_repeating_itself_stops_the_worker(caplog):
+    choices = {UNITS: {"type": "categorical", "choices": [16, 32]}}
+    spec, splits, ctx, search, study = _prepare("dup-stuck", choices, n_trials=2)
+    for _ in range(1 + MAX_REPEATS + 2):  # a sampler stuck on one configuration, as a queue of it
+        study.enqueue_trial({UNITS: 16})
+    with caplog.at_level(logging.INFO, logger="duplicates-test"):
+        _work(spec, splits, ctx, search)
+    done = [t for t in study.trials if t.state == COMPLETE]
+    # repeats spend no budget: without the stop the worker would go on for ever
+    assert len(done) == 1 + MAX_REPEATS and [t.user_attrs.get("duplicate_of") for t in done[1:]] == [0] * MAX_REPEATS
+    assert any(f"the last {MAX_REPEATS} trials proposed configurations already evaluated" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_a_finite_space_is_exhausted_once_each_configuration_finished():
+    study = optuna.create_study()
+    for units, state in ((16, COMPLETE), (16, COMPLETE), (24, optuna.trial.TrialState.PRUNED), (32, FAIL)):
+        study.add_trial(optuna.trial.create_trial(
+            params={UNITS: units}, distributions={UNITS: optuna.distributions.CategoricalDistribution([16, 24, 32])},
+            state=state, value=None if state == FAIL else 0.5))
+    assert not space_exhausted(study.trials, 3)  # 32 only failed
+    assert space_exhausted(study.trials, 2) and not space_exhausted(study.trials, None)
 
 
 def test_nothing_to_choose_runs_one_trial():
