@@ -110,7 +110,7 @@ def _check_finite(X: np.ndarray, where: str, names: list[str] | None = None) -> 
     raise DataError(where, f"{int(bad.sum())} NaN or infinite feature values")
 
 
-def _load_builtin(name: str, task: str) -> Dataset:
+def _load_builtin(name: str, task: str, overrides: dict[str, str]) -> Dataset:
     from sklearn import datasets
 
     if name == "digits":
@@ -129,9 +129,28 @@ def _load_builtin(name: str, task: str) -> Dataset:
         y, classes = encode_labels(bunch.target, name)
     else:
         y, classes = bunch.target.astype(np.int64), [str(n) for n in bunch.target_names]
-    return Dataset(X, y, classes, "tabular", feature_names=names, source=name,
+    frame, kinds, dropped = pd.DataFrame(X, columns=names), dict.fromkeys(names, "numeric"), []
+    for column, kind in overrides.items():
+        if column not in kinds:
+            raise DataError(f"data.columns.{column}", f"no such column in {name} ({', '.join(names[:6])}, ...)")
+        if kind == "text":
+            raise DataError(f"data.columns.{column}", f"{name}'s columns are numbers, not text")
+        if kind == "drop":
+            del kinds[column]
+            dropped.append(column)
+        else:
+            kinds[column] = kind
+    if not kinds:
+        raise DataError("data.columns", f"every column of {name} is dropped; no feature left")
+    return Dataset(None if dropped else X, y, classes, "tabular", feature_names=list(kinds), source=name,
                    task="regression" if classes == [] else "classification",
-                   frame=pd.DataFrame(X, columns=names), kinds=dict.fromkeys(names, "numeric"))
+                   frame=frame[list(kinds)], kinds=kinds, dropped=dropped)
+
+
+def _refuse_column_types(spec: DataSpec) -> None:
+    if spec.columns:
+        raise DataError("data.columns", f"column types apply to tables (CSV, Parquet, the bundled tables); "
+                                        f"{spec.source} is not one")
 
 
 def _load_table(path: Path, spec: DataSpec) -> Dataset:
@@ -197,11 +216,14 @@ def load_dataset(spec: DataSpec) -> Dataset:
     """Read the source named by the spec; DataError for anything unusable."""
     source = spec.source
     if source in ("mnist", "fashion_mnist") or Path(source).is_dir():
+        _refuse_column_types(spec)
         return _load_image_set(spec)
     if source in BUILTIN_SOURCES:
-        if source == "digits" and spec.task == "regression":
-            raise DataError("data.task", "digits is a classification set of images")
-        return _load_builtin(source, spec.task)
+        if source == "digits":
+            _refuse_column_types(spec)
+            if spec.task == "regression":
+                raise DataError("data.task", "digits is a classification set of images")
+        return _load_builtin(source, spec.task, spec.columns)
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in (*TABLE_SUFFIXES, ".npz"):
@@ -212,7 +234,10 @@ def load_dataset(spec: DataSpec) -> Dataset:
         )
     if not path.is_file():
         raise DataError("data.source", f"file not found: {source}")
-    return _load_npz(path, spec) if suffix == ".npz" else _load_table(path, spec)
+    if suffix == ".npz":
+        _refuse_column_types(spec)
+        return _load_npz(path, spec)
+    return _load_table(path, spec)
 
 
 def dataset_digest(X: np.ndarray, y: np.ndarray) -> str:

@@ -190,3 +190,14 @@ def test_regression_splits_subsample_and_sizes(tmp_path):
 def test_digest_is_deterministic_for_tables(tmp_path):
     spec = DataSpec(source=_csv(tmp_path, _priced()), target="price")
     assert split_dataset(load_dataset(spec), spec, 0).digest == split_dataset(load_dataset(spec), spec, 5).digest
+
+
+def test_column_types_apply_to_bundled_tables_and_only_to_tables():
+    spec = DataSpec(source="wine", columns={"alcohol": "drop", "magnesium": "categorical"})
+    splits = split_dataset(load_dataset(spec), spec, 0)
+    assert "alcohol" not in splits.columns and splits.encoder.kinds["magnesium"] == "categorical"
+    assert splits.encoder.dropped == ["alcohol"] and splits.embedded  # magnesium: many values, a code
+    with pytest.raises(DataError, match="data.columns.alcool: no such column in wine"):
+        load_dataset(DataSpec(source="wine", columns={"alcool": "drop"}))
+    with pytest.raises(DataError, match="data.columns: column types apply to tables"):
+        load_dataset(DataSpec(source="digits", columns={"x": "drop"}))
