@@ -196,3 +196,11 @@ def test_a_path_has_one_distribution_across_family_branches(profile):
     for family in suggested_families(profile):
         for path, dist in family_space(family, profile).items():
             assert seen.setdefault(path, dist) == dist, f"{path} differs in {family}"
+
+
+def test_the_default_budget_skips_the_learning_curve_unless_the_spec_asks_for_it():
+    assert not resolve_experiment(_spec(), _splits()).train.learning_curve.enabled
+    asked = _spec(train={"learning_curve": {"enabled": True}})
+    assert resolve_experiment(asked, _splits()).train.learning_curve.enabled
+    budgeted = _spec(search={"n_trials": 5})
+    assert resolve_experiment(budgeted, _splits()).train.learning_curve.enabled

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tunaflow.cli import main
+from tunaflow.components.resolve import DEFAULT_TIMEOUT_S
 
 
 def _table(tmp_path, rows=240, name="loans.csv"):
@@ -41,7 +42,7 @@ def test_init_writes_a_commented_starter_that_validates(tmp_path, monkeypatch, c
     # what was found and will be searched, as comments
     assert "# Data: 240 rows" in text and "classification (2 classes)" in text
     assert "#   model.family: categorical [hgb, rf, logreg, svc, mlp]" in text
-    assert "#       train.lr: float 0.0001..0.03 log" in text and "#   timeout: 150" in text
+    assert "#       train.lr: float 0.0001..0.03 log" in text and f"#   timeout: {DEFAULT_TIMEOUT_S:g}" in text
     assert not (tunaflow_home / "optuna.db").exists()  # init writes the spec and nothing else
 
     assert main(["validate", "loans.yaml"]) == 0
