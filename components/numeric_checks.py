@@ -76,3 +76,17 @@ def read_npz_arrays(path: Path, names: tuple[str, ...] = ("X", "y")) -> tuple[np
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def check_finite_training(history: list[dict], values: list[float]) -> None:
+    """FloatingPointError when a network's loss went NaN or infinite, or a trial's value is not a
+    number: the trial fails (the search goes on) instead of completing with an accuracy computed
+    from NaN outputs, which would rank a broken configuration."""
+    for row in history:
+        for key in ("train_loss", "valid_loss"):
+            if key in row and not np.isfinite(row[key]):
+                raise FloatingPointError(f"{key} is {row[key]} at epoch {row.get('epoch', '?')}: the network diverged "
+                                         "(lower train.lr, set train.grad_clip, or check the data's scale)")
+    bad = [v for v in values if v is None or not np.isfinite(v)]
+    if bad:
+        raise FloatingPointError(f"the trial's value is {bad[0]}")

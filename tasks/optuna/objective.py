@@ -10,6 +10,7 @@ import optuna
 from prefect import get_run_logger
 
 from tunaflow.components.data import DataSplits, search_splits
+from tunaflow.components.numeric_checks import check_finite_training
 from tunaflow.components.objective import evaluate_config
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import TrialSpecBuilder, suggest_params
@@ -105,6 +106,7 @@ class TrialObjective:
         trial_settings = self.trial_settings(trial_spec, params)
         try:
             outcome = evaluate_config(trial_spec, self.splits, seed=seed, report=report)
+            check_finite_training(history, list(outcome.values))  # FloatingPointError: the worker fails the trial
             if self.spec.search.validation.scheme == "kfold":
                 history += outcome.history  # each fold's kept score (fold_valid_acc, ...) at step k
             trial.set_user_attr("best_epoch", outcome.best_epoch)

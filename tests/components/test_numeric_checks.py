@@ -56,3 +56,27 @@ def test_npz_refusals_name_the_file(tmp_path):
     (tmp_path / "bare.npz").write_bytes(buffer.getvalue())  # a .npy under an .npz name
     with pytest.raises(DataError, match="bare.npz"):
         read_npz_arrays(tmp_path / "bare.npz")
+
+
+def test_a_network_whose_loss_goes_nan_fails_its_trial():
+    """Training on a value that overflowed float32 gives NaN losses and an accuracy of NaN outputs;
+    the trial path turns that into FloatingPointError, which the worker's catch makes a FAIL."""
+    from tunaflow.components.data import load_dataset, split_dataset
+    from tunaflow.components.numeric_checks import check_finite_training
+    from tunaflow.components.objective import evaluate_config
+    from tunaflow.components.spec import build_spec
+    from tests.conftest import tiny_spec_tree
+
+    tree = tiny_spec_tree(data={"source": "iris"}, train={"epochs": 2}, search={"metric": "valid_acc"})
+    tree["search"]["space"] = {}
+    spec = build_spec(tree)
+    splits = split_dataset(load_dataset(spec.data), spec.data, 0)
+    splits.X_train[3, 1] = np.float32(1e39)  # inf once cast, as a CSV cell of 1e39 was
+    history = []
+    outcome = evaluate_config(spec, splits, seed=0, report=lambda step, m: history.append({"epoch": step, **m}))
+    assert np.isfinite(outcome.value)  # the accuracy alone would rank the broken trial
+    with pytest.raises(FloatingPointError, match="train_loss is nan at epoch 1: the network diverged"):
+        check_finite_training(history, outcome.values)
+    with pytest.raises(FloatingPointError, match="value is nan"):
+        check_finite_training([], [float("nan")])
+    check_finite_training([{"epoch": 1, "train_loss": 0.5, "valid_loss": 0.4}], [0.9])
