@@ -114,17 +114,19 @@ def split_input(splits: DataSplits, n: int | None = None):
     return as_model_input(splits.X_test[:n], splits.kind, splits.feature_names)
 
 
-def raw_input_schema(encoder: TableEncoder):
+def raw_input_schema(encoder: TableEncoder, target: str | None = None):
     """The input schema of a model reading raw rows: every column typed `any`.
 
     MLflow's typed columns refuse what a raw table holds (an int column where double was
     seen, a float column of empty cells where strings were), so the encoder checks values
-    instead; the columns dropped at training are accepted and ignored (optional).
+    instead. The columns dropped at training and the target are accepted and ignored
+    (optional): the file the model was trained on can be scored as it is.
     """
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
+    ignored = [*encoder.dropped, *([target] if target and target not in encoder.dropped else [])]
     return Schema([ColSpec(AnyType(), name) for name in encoder.columns]
-                  + [ColSpec(AnyType(), name, required=False) for name in encoder.dropped])
+                  + [ColSpec(AnyType(), name, required=False) for name in ignored])
 
 
 def requirements() -> list[str]:
@@ -184,7 +186,7 @@ def log_fitted_model(fitted: FittedNetwork | FittedEstimator, spec: ExperimentSp
     signature = mlflow.models.infer_signature(
         model_input, python_model.predict(None, model_input), params={"output": "label"})
     if encoder is not None:
-        signature.inputs = raw_input_schema(encoder)
+        signature.inputs = raw_input_schema(encoder, spec.data.target)
     pyfunc_logger = logging.getLogger("mlflow.pyfunc")
     level = pyfunc_logger.level
     # Its note on cloudpickle concerns models from untrusted sources; this class is tunaflow's own.

@@ -51,8 +51,9 @@ def test_a_csv_with_strings_and_gaps_trains_registers_and_scores_raw_rows(prefec
     model = mlflow.pyfunc.load_model("models:/customers@champion")
     assert [c.name for c in model.metadata.signature.inputs if c.required] == ["colour", "size"]
 
+    # the dropped id and the target may stay in the file: the model ignores them
     raw = pd.DataFrame({"customer_id": [1, 2, 3, 4], "colour": ["red", "purple", None, "blue"],
-                        "size": [0.1, None, 2.0, -1.0]})
+                        "size": [0.1, None, 2.0, -1.0], "label": ["yes", None, "no", "no"]})
     rows = tmp_path / "new.csv"
     raw.to_csv(rows, index=False)
     scored = tmp_path / "scored.csv"
@@ -62,5 +63,5 @@ def test_a_csv_with_strings_and_gaps_trains_registers_and_scores_raw_rows(prefec
     proba = result[["proba_no", "proba_yes"]].to_numpy()
     assert np.allclose(proba.sum(axis=1), 1, atol=1e-5)
     # the file is read raw: the same rows as strings and gaps give the same scores in-process
-    direct = model.predict(raw.drop(columns=["customer_id"]), params={"output": "proba"})
+    direct = model.predict(raw.drop(columns=["customer_id", "label"]), params={"output": "proba"})
     assert np.allclose(direct.to_numpy(), proba, atol=1e-6)
