@@ -196,6 +196,7 @@ def evaluate_config(
     if missing:
         raise ValueError(f"search.metric: {missing[0]} is not a {splits.task} metric")
     test_score = primary_score(splits.task, splits.y_test, fitted.predict_output(splits.X_test))
+    metrics["test_score"] = test_score  # where the trial's stored metrics carry it to the leaderboard
     return TrialOutcome(
         values=[metrics[o.metric] for o in spec.search.objective_specs], metrics=metrics, best_epoch=epoch,
         history=history, n_params=int(metrics["n_params"]), seconds=seconds, samples_per_second=rate,

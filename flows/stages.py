@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.model_spec import NETWORK_FAMILIES
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.flows.search import search_stage
 from tunaflow.tasks.augment import build_augmentation_stage
@@ -41,9 +40,7 @@ def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCan
     splits = load_data(spec, ctx)
     spec = define_space(spec, splits, ctx)
     build_augmentation_stage(spec, splits, ctx)
-    if spec.model.family in NETWORK_FAMILIES:
-        # an auto model is chosen per trial, a scikit-learn one has nothing to build before its fit
-        build_model_stage(spec, splits, ctx)
+    build_model_stage(spec, splits, ctx)  # a network's summary, an estimator's, or the families auto chooses from
     best = search_stage(spec, splits, ctx)
     final = train_final(spec, best, splits, ctx)
     metrics = evaluate(spec, final, splits, ctx)
