@@ -79,7 +79,7 @@ def _row(family: str, members: list[TrialSummary], maximize: bool, metric: str, 
 
 
 def _columns(rows: list[LeaderboardRow]) -> tuple[list[str], list[list[str]]]:
-    metric, test_metric = (rows[0].metric, rows[0].test_metric) if rows else ("value", "score")
+    metric, test_metric = rows[0].metric, rows[0].test_metric
     reused = any(r.reused for r in rows)  # a column of zeros is noise in the usual study
     header = ["family", "trials", "pruned", *(["reused"] if reused else []), f"best {metric}", "trial",
               f"test {test_metric}", "seconds"]
@@ -90,6 +90,9 @@ def _columns(rows: list[LeaderboardRow]) -> tuple[list[str], list[list[str]]]:
 
 
 def leaderboard_markdown(rows: list[LeaderboardRow]) -> str:
+    """The board as a markdown table; nothing for a study without a finished trial."""
+    if not rows:
+        return ""
     header, cells = _columns(rows)
     lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
     lines += [f"| {' | '.join(row)} |" for row in cells]
@@ -97,7 +100,9 @@ def leaderboard_markdown(rows: list[LeaderboardRow]) -> str:
 
 
 def leaderboard_text(rows: list[LeaderboardRow]) -> str:
-    """The board as aligned columns, for a terminal."""
+    """The board as aligned columns, for a terminal; nothing for a study without a finished trial."""
+    if not rows:
+        return ""
     header, cells = _columns(rows)
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     # the family names left, the numbers right

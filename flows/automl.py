@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from tunaflow.components.leaderboard import leaderboard_markdown, rows_from_json
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
 from tunaflow.tasks.register import register
@@ -46,6 +47,7 @@ def _summary_markdown(spec: ExperimentSpec, summary: dict) -> str:
         f"best {spec.search.objective_specs[0].metric} {summary['best_value']:.4f} (trial {summary['best_trial']}).\n\n"
         f"| best parameter | value |\n|---|---|\n{params}\n\n"
         f"| test metric | value |\n|---|---|\n{rows}\n\n"
+        f"{leaderboard_markdown(rows_from_json(summary.get('leaderboard') or []))}\n"
         f"Registered `{summary['model_uri']}` under alias `{summary['alias']}`; "
         f"MLflow run `{summary['mlflow_run_id']}`.\n"
     )

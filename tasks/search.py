@@ -13,7 +13,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, leaderboard_text, rank_families
+from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, rank_families
 from tunaflow.components.selection import select_trial
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import build_pruner, build_sampler
@@ -164,7 +164,8 @@ def rank_trials(trials: list[optuna.trial.FrozenTrial], spec: ExperimentSpec) ->
 
 
 def log_leaderboard(board: list[LeaderboardRow], study: str) -> None:
-    """The board as a table artifact of the active (search) run and of the Prefect flow run, and a log line."""
+    """The board as a table artifact of the active (search) run and of the Prefect flow run (the
+    command line prints it once, at the end of the run)."""
     if not board:
         return
     rows = [row.to_json() for row in board]
@@ -174,7 +175,6 @@ def log_leaderboard(board: list[LeaderboardRow], study: str) -> None:
     create_table_artifact(table=rows, key=f"leaderboard-{_artifact_key(study)}",
                           description=f"Model families of study {study}: best validation and test score, "
                                       "trials and seconds")
-    get_run_logger().info(f"leaderboard of study {study!r}:\n{leaderboard_text(board)}")
 
 
 @task(name="abort search", cache_policy=NO_CACHE)

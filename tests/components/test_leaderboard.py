@@ -52,5 +52,6 @@ def test_the_reused_column_shows_when_a_duplicate_ran_and_rows_survive_json():
     header = leaderboard_markdown(rows).splitlines()[0]
     assert "| reused |" in header
     assert rows_from_json([r.to_json() for r in rows]) == rows
+    assert leaderboard_markdown([]) == leaderboard_text([]) == ""
     assert "-" in leaderboard_text(rank_families([TrialSummary(0, "PRUNED", "mlp", 0.5)], True, "valid_acc",
                                                  "accuracy"))

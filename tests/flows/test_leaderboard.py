@@ -46,5 +46,8 @@ def test_a_two_choice_space_trains_two_configurations_and_the_run_prints_and_log
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as prefect:
-        artifacts = [a for a in prefect.read_artifacts() if a.key == "leaderboard-board"]
-    assert artifacts and artifacts[0].type == "table" and "mlp" in str(artifacts[0].data)
+        artifacts = prefect.read_artifacts()
+    tables = [a for a in artifacts if a.key == "leaderboard-board"]
+    assert tables and tables[0].type == "table" and "mlp" in str(tables[0].data)
+    # and the run's summary shows the board
+    assert any(a.key == "automl-summary" and "# board" in a.data and "| mlp | 2 | 0 |" in a.data for a in artifacts)
