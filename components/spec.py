@@ -234,7 +234,7 @@ class ExperimentSpec(_Section):
     """One experiment: data, augmentation, model, training, search and tracking."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     data: DataSpec
     augment: AugmentSpec = Field(default_factory=AugmentSpec)
     model: ModelSpec = Field(

@@ -174,10 +174,8 @@ CASES = {
                           "spec.yaml: duplicate key 'train'"),
     "integer of 5000 digits": (_validate("name: x\ndata: {source: digits}\nseed: " + "9" * 5000 + "\n"),
                                "spec.yaml: a value cannot be read"),
-    "seed beyond 2**32": pytest.param(
-        _validate(tiny_spec_tree(seed=10**30)), "seed: Input should be less than or equal to 4294967295",
-        marks=pytest.mark.xfail(strict=False, reason="spec section (lead): torch and scikit-learn refuse seeds "
-                                                     "past 2**32 - 1 mid-flow; ExperimentSpec.seed needs le=2**32 - 1")),
+    "seed beyond 2**32": (_validate(tiny_spec_tree(seed=10**30)),
+                          "seed: Input should be less than or equal to 4294967295"),
     "name with a path": (_validate(tiny_spec_tree(name="../../etc")), "name: String should match pattern"),
     "unknown section": (_validate({**tiny_spec_tree(), "trian": {"epochs": 2}}), "trian: unknown field"),
     "unknown model family": (_validate(tiny_spec_tree(model={"family": "transformer"})), "model: unknown name"),
