@@ -16,8 +16,9 @@ import pandas as pd
 
 from tunaflow.components import image_sources
 from tunaflow.components.errors import DataError
+from tunaflow.components.numeric_checks import check_float32_range, read_npz_arrays
 from tunaflow.components.spec import BUILTIN_SOURCES, DataSpec
-from tunaflow.components.table_encoder import TableEncoder, fit_encoder
+from tunaflow.components.table_encoder import TableEncoder, fit_encoder, number_block
 from tunaflow.components.tables import TABLE_SUFFIXES, load_table
 from tunaflow.components.targets import detect_task, encode_labels, regression_targets
 
@@ -155,6 +156,8 @@ def _refuse_column_types(spec: DataSpec) -> None:
 
 def _load_table(path: Path, spec: DataSpec) -> Dataset:
     table = load_table(path, spec.target, spec.columns)
+    numeric = [name for name, kind in table.kinds.items() if kind == "numeric"]
+    check_float32_range(number_block(table.features, numeric), numeric, str(path))
     task, note = detect_task(table.target, spec.task, spec.target)
     if task == "regression":
         y, classes = regression_targets(table.target, str(path)), []
@@ -167,20 +170,14 @@ def _load_table(path: Path, spec: DataSpec) -> Dataset:
 
 
 def _load_npz(path: Path, spec: DataSpec) -> Dataset:
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise DataError(str(path), f"not a readable NPZ file ({error})") from None
-    missing = [k for k in ("X", "y") if k not in archive.files]
-    if missing:
-        raise DataError(str(path), f"missing array(s) {', '.join(missing)}; expected X and y")
-    X, y_raw = archive["X"], archive["y"]
+    X, y_raw = read_npz_arrays(path)
     if X.ndim not in (2, 3, 4) or (X.ndim == 4 and X.shape[-1] not in (1, 3, 4)):
         raise DataError(str(path), f"X has shape {X.shape}; expected (N, F), (N, H, W) or (N, H, W, C)")
     if y_raw.ndim != 1 or len(y_raw) != len(X):
         raise DataError(str(path), f"y has shape {y_raw.shape}; expected ({len(X)},)")
     if not np.issubdtype(X.dtype, np.number):
         raise DataError(str(path), f"X has non-numeric dtype {X.dtype}")
+    check_float32_range(X, None, str(path))
     X = X.astype(np.float32)
     _check_finite(X, str(path))
     if X.ndim != 2:

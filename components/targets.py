@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tunaflow.components.errors import DataError
+from tunaflow.components.numeric_checks import check_float32_range
 
 # `data.task: auto`: an integer target is regression only with this many distinct values
 # making up this share of the rows (class ids and ratings stay classes)
@@ -50,7 +51,8 @@ def encode_labels(values, where: str) -> tuple[np.ndarray, list]:
         raw = np.asarray([str(v) for v in raw]) if len({type(v) for v in raw}) > 1 else raw
     classes, y = np.unique(raw, return_inverse=True)
     if len(classes) < 2:
-        raise DataError(where, f"the target has a single class ({classes[0]!r}); need at least two")
+        only = classes[0].item() if hasattr(classes[0], "item") else classes[0]
+        raise DataError(where, f"the target has a single class ({only!r}); need at least two")
     return y.astype(np.int64), [c.item() if hasattr(c, "item") else c for c in classes]
 
 
@@ -59,6 +61,7 @@ def regression_targets(values, where: str) -> np.ndarray:
     y = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
     if not np.isfinite(y).all():
         raise DataError(where, "the regression target has non-numeric or infinite values")
+    check_float32_range(y, None, where)
     if np.ptp(y) == 0:
         raise DataError(where, f"the regression target is constant ({y[0]:g}); nothing to predict")
     return y.astype(np.float32)
