@@ -23,3 +23,7 @@ class SpecError(UserInputError):
 
 class DataError(UserInputError):
     """A data source cannot be read or does not make a usable data set."""
+
+
+class NoCompleteTrial(RuntimeError):
+    """A search ended without one complete trial: nothing to train or register (exit 1, one line)."""

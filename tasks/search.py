@@ -14,7 +14,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, rank_families
-from tunaflow.components.selection import select_trial
+from tunaflow.components.errors import NoCompleteTrial
+from tunaflow.components.selection import best_trial_index, select_trial
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import build_pruner, build_sampler
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerprint, settings_changes
@@ -80,7 +81,13 @@ def create_study(spec: ExperimentSpec, ctx: TrackingContext, storage, search_run
 def choose_trial(study: optuna.Study, spec: ExperimentSpec) -> optuna.trial.FrozenTrial:
     """The trial to register: the best one, or the Pareto-optimal one the spec's rule picks."""
     if not spec.search.multi_objective:
-        return study.best_trial
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not complete:
+            raise NoCompleteTrial(f"study {spec.name!r}: no trial completed ({len(study.trials)} failed or pruned); "
+                                  "the worker log lines above say why")
+        index = best_trial_index([t.value for t in complete], [t.user_attrs.get("metrics") or {} for t in complete],
+                                 spec.search.objective_specs[0].metric, spec.search.direction)
+        return complete[index]
     front = study.best_trials
     return front[select_trial([t.values for t in front], spec.search.directions, spec.search.selection)]
 

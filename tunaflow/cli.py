@@ -214,7 +214,7 @@ def _schema(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from tunaflow.components.errors import UserInputError
+    from tunaflow.components.errors import NoCompleteTrial, UserInputError
     from tunaflow.components.interrupt_guard import set_exit_deadline
 
     set_exit_deadline(INTERRUPT_DEADLINE)
@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except NoCompleteTrial as error:
+        print(f"tunaflow: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as interrupt:
         from tunaflow.components.interrupt_guard import EXIT_INTERRUPTED, console_line, silence_console
 

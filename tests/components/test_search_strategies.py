@@ -226,3 +226,15 @@ def test_tpe_under_hyperband_models_every_brackets_trials():
     bracket_view = optuna.pruners._filter_study(study, study._storage.get_trial(newest._trial_id))
     assert len(bracket_view.get_trials(deepcopy=False)) < 31  # the pruner's view: one bracket
     assert len(bracket_view._get_trials(deepcopy=False, states=None)) == 31  # TPE's view: all of them
+
+
+def test_equal_accuracies_are_broken_by_the_lower_log_loss_then_the_first():
+    from tunaflow.components.selection import best_trial_index
+
+    values = [1.0, 0.9, 1.0, 1.0]
+    metrics = [{"valid_loss": 0.30}, {"valid_loss": 0.01}, {"valid_loss": 0.05}, {"valid_loss": 0.05}]
+    assert best_trial_index(values, metrics, "valid_acc", "maximize") == 2
+    # no tie-breaker for the metric, or none recorded: the first of the best
+    assert best_trial_index(values, metrics, "valid_loss", "maximize") == 0
+    assert best_trial_index(values, [{}, {}, {}, {}], "valid_acc", "maximize") == 0
+    assert best_trial_index([3.0, 2.0, 2.0], [{}, {}, {}], "valid_rmse", "minimize") == 1
