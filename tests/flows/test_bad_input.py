@@ -23,7 +23,6 @@ import yaml
 from tests.conftest import tiny_spec_tree
 
 TUNAFLOW = str(Path(sys.executable).parent / "tunaflow")
-DATA_LAYER = pytest.mark.xfail(strict=False, reason="data layer (T): components/numeric_checks.py not called yet")
 slow = pytest.mark.slow
 
 
@@ -252,21 +251,17 @@ DATA_CASES = {
     "binary csv": (_data(lambda t: _npz(t, b"\x00\xff" * 500, "data.csv"), target="y"), "data.csv:"),
     "png decompression bomb": (_data(_image_folder), "bomb.png: cannot be read as an image"),
     "csv cell beyond float32": pytest.param(
-        _data(lambda t: _table(t, cell="1e39"), target="y"), "data.csv: value(s) beyond float32's range in column(s) b",
-        marks=DATA_LAYER),
+        _data(lambda t: _table(t, cell="1e39"), target="y"), "data.csv: value(s) beyond float32's range (±3.40e+38) in column(s) b"),
     "regression target beyond float32": pytest.param(
         _data(lambda t: _table(t, target=lambda i: 1e39 if i == 3 else i * 0.37), target="y", task="regression"),
-        "data.csv:", marks=DATA_LAYER),
+        "data.csv:"),
     "single integer class": pytest.param(
-        _data(lambda t: _table(t, target=lambda i: 0), target="y"), "data.csv: the target has a single class (0)",
-        marks=DATA_LAYER),
-    "npz truncated": pytest.param(_data(lambda t: _npz(t, _good_npz()[:300])), "data.npz: not a readable NPZ file",
-                                  marks=DATA_LAYER),
-    "npz of python objects": pytest.param(_data(_object_npz), "objects.npz: holds Python object arrays",
-                                          marks=DATA_LAYER),
+        _data(lambda t: _table(t, target=lambda i: 0), target="y"), "data.csv: the target has a single class (0)"),
+    "npz truncated": pytest.param(_data(lambda t: _npz(t, _good_npz()[:300])), "data.npz: not a readable NPZ file"),
+    "npz of python objects": pytest.param(_data(_object_npz), "objects.npz: holds Python object arrays"),
     "npz of zero samples": pytest.param(
         _data(lambda t: _npz(t, _npz_bytes(X=np.zeros((0, 4), np.float32), y=np.zeros(0, np.int64)))),
-        "data.npz: holds no samples", marks=DATA_LAYER),
+        "data.npz: holds no samples"),
 }
 CASES.update(DATA_CASES)
 
