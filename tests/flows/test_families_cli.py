@@ -83,3 +83,27 @@ def test_diabetes_regression_end_to_end(family, model, prefect_harness, tmp_path
     assert np.sqrt(np.mean((scored["prediction"] - bunch.target) ** 2)) < 70
     with pytest.raises(ValueError, match="regression"):
         model.predict(rows, params={"output": "proba"})
+
+
+def test_a_network_embeds_a_many_valued_category_and_the_registered_model_reads_raw_rows(
+        prefect_harness, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 400
+    city = rng.integers(0, 30, n)
+    frame = pd.DataFrame({"size": rng.normal(100, 20, n), "city": [f"city-{c}" for c in city]})
+    frame["price"] = 3 * frame["size"] + 10 * (city % 5) + rng.normal(0, 2, n)
+    frame.loc[::17, "size"] = np.nan  # imputed, with a missing indicator
+    frame.to_csv(tmp_path / "homes.csv", index=False)
+    tree = {"name": "homes", "data": {"source": str(tmp_path / "homes.csv"), "target": "price"},
+            "model": {"family": "mlp", "layers": 1, "units": [32]},
+            "train": {"epochs": 30, "lr": 0.01, "batch_size": 32},
+            "search": {"n_trials": 1, "space": {"train.lr": {"type": "categorical", "choices": [0.01]}}}}
+    summary = _run(tmp_path, capsys, tree, "--no-learning-curve")
+    model = mlflow.pyfunc.load_model(summary["model_uri"])
+    module = model.unwrap_python_model().fitted.module
+    assert [e.num_embeddings for e in module.network.layers[0].embeddings]  # the city went to an embedding
+    rows = frame.drop(columns=["price"]).head(40)
+    rows.loc[0, "city"] = "a city never seen"
+    scored = _predict(tmp_path, capsys, summary["model_uri"], rows)
+    assert list(scored.columns) == ["prediction"] and scored["prediction"].notna().all()
+    assert summary["test_metrics"]["rmse"] < frame["price"].std()
