@@ -45,7 +45,7 @@ def tunaflow_split(table: Table, seed: int = 0) -> dict[str, np.ndarray]:
 
     spec = DataSpec(source=str(table.path), target=table.target)
     splits = split_dataset(load_dataset(spec), spec, derive_seed(seed, "split"))
-    return splits.indices
+    return splits.rows
 
 
 def _preprocessor(frame: pd.DataFrame, scale: bool):

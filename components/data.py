@@ -74,6 +74,7 @@ class DataSplits:
     columns: list[str] | None = None  # the raw columns a caller of the model passes (tables)
     embedded: list[int] = field(default_factory=list)  # cardinalities of the last len() X columns
     raw_test: pd.DataFrame | None = None  # the test rows as read (tables): what the model is given
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's row positions in the loaded set
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -305,7 +306,7 @@ def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
     if spec.subsample < 1:
         train = subsample_indices(data.y, train, spec.subsample, seed + 2)
     common = dict(classes=data.classes, kind=data.kind, source=data.source, digest=_data_digest(data),
-                  extra=dict(data.extra), task=data.task)
+                  extra=dict(data.extra), task=data.task, rows={"train": train, "val": val, "test": test})
     if data.frame is None:
         return DataSplits(data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
                           feature_names=data.feature_names, **common)
