@@ -107,7 +107,8 @@ def render_starter(source: str, target: str | None, guessed: bool, resolved: Exp
         f"name: {resolved.name}",
         _dump({"data": data}),
         *_commented([f"task: {resolved.data.task} (detected; data.task overrides it)",
-                     "columns: {COLUMN: categorical}  (data.columns overrides the detected column types)"]),
+                     *(["columns: {COLUMN: categorical}  (data.columns overrides the detected column types)"]
+                       if target else [])]),
         "",
         *_commented([family_line, *_about_search(resolved)]),
         "",
