@@ -88,8 +88,8 @@ def _print_summary(result) -> None:
 def _more_data(verdict: bool | None) -> str:
     if verdict is None:
         return "learning curve skipped"
-    return "validation accuracy still rising at full size: more data would help" if verdict else \
-        "validation accuracy flat at full size"
+    return "validation score still improving at full size: more data would help" if verdict else \
+        "validation score flat at full size"
 
 
 def _run(args) -> int:
