@@ -44,7 +44,7 @@ BAD_INPUTS = {
     "empty target": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
         {"a": [1.0, 2.0] * 15, "y": [np.nan] * 30})), "target": "y"}), "target column 'y' is empty"),
     "single class": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
-        {"a": range(30), "y": [1] * 30})), "target": "y"}), "single class"),
+        {"a": [0.5, 1.5, 2.5] * 10, "y": [1] * 30})), "target": "y"}), "single class"),
     "too few samples": (lambda t: tiny_spec_tree(data={"source": _csv(t, pd.DataFrame(
         {"a": range(6), "y": [0, 1] * 3})), "target": "y"}), "too few"),
     "bad search path": (lambda t: tiny_spec_tree(search={"space": {"train.lrr": {
