@@ -26,7 +26,7 @@ def end_dead_work(spec: ExperimentSpec, ctx: TrackingContext) -> dict:
     optuna.logging.set_verbosity(logging.WARNING)
     storage = open_storage(storage_url(spec))
     study = optuna.load_study(study_name=spec.name, storage=storage)
-    failed = fail_dead_trials(study, storage, StaleTrialHandler(ctx))
+    failed = fail_dead_trials(study, storage, StaleTrialHandler(ctx), orphan_after=3 * spec.search.heartbeat)
     killed = end_dead_runs(ctx.tracking_uri, ctx.experiment_id)
     if failed or killed:
         get_run_logger().info(f"a process on this study had died: trial(s) {failed or 'none'} failed "

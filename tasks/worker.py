@@ -30,6 +30,7 @@ from tunaflow.components.data import DataSplits
 from tunaflow.components.space import count_configurations
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import StopWhenStalled, build_pruner, build_sampler
+from tunaflow.tasks.optuna.dead_trials import fail_dead_trials
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint, settings_changes
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states, space_exhausted
 from tunaflow.tasks.optuna.objective import FINISHED, TrialObjective, progress_callback
@@ -120,7 +121,8 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     use_context_store(ctx)
     torch.set_num_threads(worker_threads(spec.search.workers))
     search, url = spec.search, storage_url(spec)
-    storage = open_storage(url, heartbeat=search.heartbeat, on_stale=StaleTrialHandler(ctx))
+    stale = StaleTrialHandler(ctx)
+    storage = open_storage(url, heartbeat=search.heartbeat, on_stale=stale)
     lock = study_lock(url, spec.name)
     with lock:
         stream = sampler_stream(storage, spec.name, worker, first)
@@ -151,6 +153,8 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
             lock.acquire()
             try:
                 fail_stale_trials(study)
+                # a dead worker of this host, or one killed before it named itself on its trial
+                fail_dead_trials(study, storage, stale, orphan_after=3 * search.heartbeat)
                 trials = study.get_trials(deepcopy=False)
                 step = next_step(BudgetCount.of(budget_states(trials)), search.trial_budget)
                 if step == "done" or (stalled and stalled.stalled(study)) or _grid_exhausted(study):

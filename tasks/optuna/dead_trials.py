@@ -4,11 +4,17 @@ A worker killed outright leaves its trial RUNNING. Optuna fails it once its hear
 three beats stale; the next run or worker on the study does not wait for that when the
 trial's worker (``tunaflow.worker``: ``host-pPID``) is a process of this host that no longer
 exists. What happens to a failed trial (retried once, its MLflow run ended) is the caller's.
+
+A worker killed between creating its trial and naming itself on it (both under the study's
+lock, milliseconds apart) leaves a trial that never beat: Optuna never finds it stale, and
+the budget waits for it forever. Such an orphan, older than the heartbeat's grace, is failed
+too; nothing was evaluated, so nothing is retried.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta
 from typing import Callable
 
 import optuna
@@ -19,19 +25,31 @@ from tunaflow.components.processes import worker_is_dead
 from tunaflow.tasks import tags as keys
 
 
+def _orphaned(trial: FrozenTrial, grace: float | None) -> bool:
+    if grace is None or keys.WORKER in trial.user_attrs or trial.datetime_start is None:
+        return False
+    return datetime.now() - trial.datetime_start > timedelta(seconds=grace)
+
+
+def _fail(storage: optuna.storages.BaseStorage, trial: FrozenTrial) -> bool:
+    try:
+        return storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:  # another process got there first: it handles the trial
+        return False
+
+
 def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage,
-                     on_failed: Callable[[optuna.Study, FrozenTrial], None] | None = None) -> list[int]:
-    """FAIL the study's RUNNING trials of dead workers of this host; their numbers."""
-    failed = []
+                     on_failed: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+                     orphan_after: float | None = None) -> list[int]:
+    """FAIL the study's RUNNING trials of dead workers of this host (then ``on_failed``), and
+    those no worker named within ``orphan_after`` seconds; their numbers."""
+    failed, numbers = [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not worker_is_dead(trial.user_attrs.get(keys.WORKER, "")):
-            continue
-        try:
-            if storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-                failed.append(trial._trial_id)
-        except UpdateFinishedTrialError:  # another process got there first: it handles the trial
-            pass
-    numbers = []
+        if _orphaned(trial, orphan_after):
+            if _fail(storage, trial):
+                numbers.append(trial.number)
+        elif worker_is_dead(trial.user_attrs.get(keys.WORKER, "")) and _fail(storage, trial):
+            failed.append(trial._trial_id)
     for trial_id in failed:
         trial = copy.deepcopy(storage.get_trial(trial_id))
         numbers.append(trial.number)
