@@ -29,13 +29,14 @@ def retrain_flow(spec: ExperimentSpec) -> dict:
     try:
         trained = train_and_evaluate(challenger_spec, ctx)
         champion_metrics, problem = evaluate_champion(plan, trained.splits, ctx)
-        decision = decide_promotion(champion_metrics, trained.metrics, spec.tracking.promotion_metric,
-                                    spec.tracking.promotion_margin, problem)
+        resolved = trained.spec  # the promotion metric and learning curve as resolved for today's data
+        decision = decide_promotion(champion_metrics, trained.metrics, resolved.tracking.promotion_metric,
+                                    resolved.tracking.promotion_margin, problem)
         alias = spec.tracking.alias if decision.promote else CHALLENGER
         registered = register(challenger_spec, trained.final, trained.best, trained.metrics, trained.splits, ctx,
                               alias=alias, extra_tags=decision_tags(plan, decision, champion_metrics))
         record_challenge(plan, decision, registered, trained.metrics, champion_metrics, trained.splits, ctx)
-        curve = learning_curve_if_asked(spec, trained, ctx)
+        curve = learning_curve_if_asked(resolved, trained, ctx)
     except BaseException:
         finish_tracking(ctx, "FAILED")
         raise

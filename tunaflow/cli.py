@@ -117,7 +117,10 @@ def _retrain(args) -> int:
 def _deploy(args) -> int:
     from tunaflow import api
 
-    spec = api.validate(args.spec, args.overrides, resumes_study=False)
+    api.validate(args.spec, args.overrides, resumes_study=False)
+    # the deployment keeps the spec as written: each scheduled run resolves it (task, space,
+    # budget) against the data of that day, which may have grown past a family's limit
+    spec = api.load_spec(args.spec, args.overrides)
     from tunaflow.deployments import retrain as retrain_deployment  # imports Prefect's deployment machinery
 
     if args.prefect_yaml:
