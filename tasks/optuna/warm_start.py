@@ -17,7 +17,7 @@ from tunaflow.tasks import tags as keys
 def _in_space(params: dict, spec: ExperimentSpec) -> dict:
     from tunaflow.components.space import all_paths
 
-    known = all_paths(spec.search.space)
+    known = all_paths(spec.search.searched)
     return {k: v for k, v in params.items() if k in known}
 
 
