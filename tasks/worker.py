@@ -167,7 +167,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
                              "configurations already evaluated; stopping this worker")
                     break
                 if step == "run":
-                    study.optimize(admitted, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+                    _optimize_once(study, admitted, callbacks, search.heartbeat, log)
                     continue
             finally:
                 lock.release()
@@ -226,6 +226,21 @@ def check_joinable(spec: ExperimentSpec) -> dict:
                                      "run `tunaflow run` on it once")
     check_fingerprint(spec, study.user_attrs)
     return study.user_attrs
+
+
+def _optimize_once(study: optuna.Study, objective, callbacks, heartbeat: int, log) -> None:
+    """One trial; a trial another worker failed as stale while it still ran is dropped, not fatal."""
+    try:
+        study.optimize(objective, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+    except (ValueError, AssertionError) as error:
+        # Optuna refuses to tell a trial that is no longer RUNNING (and then trips an assertion
+        # of its own while logging it): another worker saw no heartbeat from this one for
+        # 3 x search.heartbeat seconds (an overloaded machine) and failed it, queuing its retry
+        told = error if isinstance(error, ValueError) else error.__context__
+        if not (isinstance(told, ValueError) and str(told).startswith("Cannot tell a ")):
+            raise
+        log.warning(f"a trial of this worker was failed by another one after {3 * heartbeat} s without a "
+                    "heartbeat (an overloaded machine? raise search.heartbeat); its result is dropped")
 
 
 def _grid_exhausted(study: optuna.Study) -> bool:
