@@ -22,7 +22,7 @@ from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerpr
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states
 from tunaflow.tasks.optuna.objective import FINISHED, FINISHED_NAMES
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
-from tunaflow.tasks.optuna.study_report import log_study_plots, study_markdown
+from tunaflow.tasks.optuna.study_report import log_study_plots, study_importances, study_markdown
 from tunaflow.tasks.mlflow.tracking import TrackingContext
 from tunaflow.tasks.mlflow.trial_runs import end_trial_runs
 from tunaflow.tasks.optuna.warm_start import enqueue_warm_start
@@ -141,8 +141,10 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
         mlflow.log_dict({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
                                     "params": chosen.params, "rule": spec.search.selection},
                          "pareto_front": front}, "best_trial.json")
-        log_study_plots(study, names)
-        create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}", markdown=study_markdown(study, names, chosen),
+        importances = study_importances(study, names)
+        log_study_plots(study, names, importances)
+        create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}",
+                                 markdown=study_markdown(study, names, chosen, importances),
                                  description=f"Optuna study {spec.name}")
         board = rank_trials(trials, spec)
         log_leaderboard(board, spec.name)

@@ -22,7 +22,10 @@ from tunaflow.tasks.mlflow.tracking import log_figure_artifact
 COMPLETE = optuna.trial.TrialState.COMPLETE
 
 
-def _importances(study: optuna.Study, target=None) -> dict[str, float]:
+def study_importances(study: optuna.Study, objective_names: list[str]) -> dict[str, float]:
+    """Parameter importances (fANOVA) for the first objective, computed once for the plot and
+    the summary: each computation fits a forest (seconds on a few hundred trials)."""
+    target = (lambda t: t.values[0]) if len(objective_names) > 1 else None
     complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
     if len(complete) < 2 or not any(t.params for t in complete):
         return {}
@@ -34,7 +37,23 @@ def _importances(study: optuna.Study, target=None) -> dict[str, float]:
         return {}  # nothing varies among the complete trials
 
 
-def log_study_plots(study: optuna.Study, objective_names: list[str]) -> None:
+def _importance_figure(importances: dict[str, float], objective: str):
+    """Optuna's importance plot, drawn from importances already computed."""
+    import matplotlib.pyplot as plt
+
+    names = list(importances)[::-1]  # the most important on top
+    figure, axes = plt.subplots(figsize=(6.4, 1.2 + 0.35 * len(names)))
+    axes.barh(names, [importances[n] for n in names], color="tab:blue")
+    for y, name in enumerate(names):
+        axes.text(importances[name], y, f" {importances[name]:.2f}", va="center")
+    axes.set_xlim(0, 1.15 * max(importances.values()))  # room for the labels
+    axes.set_xlabel(f"importance for {objective}")
+    axes.set_title("Hyperparameter importances")
+    figure.tight_layout()
+    return figure
+
+
+def log_study_plots(study: optuna.Study, objective_names: list[str], importances: dict[str, float]) -> None:
     """History, importances, parallel coordinates, slices (and the Pareto front) as PNG;
     parallel coordinates also as interactive HTML."""
     import matplotlib
@@ -53,8 +72,8 @@ def log_study_plots(study: optuna.Study, objective_names: list[str]) -> None:
         "parallel_coordinate": lambda: plots.plot_parallel_coordinate(study, target=target, target_name=name),
         "slice": lambda: plots.plot_slice(study, target=target, target_name=name),
     }
-    if _importances(study, target):
-        figures["param_importances"] = lambda: plots.plot_param_importances(study, target=target, target_name=name)
+    if importances:
+        figures["param_importances"] = lambda: _importance_figure(importances, name)
     if multi:
         figures["pareto_front"] = lambda: plots.plot_pareto_front(study, target_names=objective_names)
     if not complete[0].params:
@@ -90,7 +109,8 @@ def _log_html(draw, path: str) -> None:
         mlflow.log_artifact(str(local), str(Path(path).parent))
 
 
-def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optuna.trial.FrozenTrial) -> str:
+def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optuna.trial.FrozenTrial,
+                   importances: dict[str, float]) -> str:
     """Best trials, parameter importances and the pruned share, for a Prefect artifact."""
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == COMPLETE]
@@ -106,7 +126,6 @@ def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optu
         + " | ".join(f"{v:.4g}" for v in t.values)
         + " | " + ", ".join(f"`{k}`={v:.4g}" if isinstance(v, float) else f"`{k}`={v}" for k, v in t.params.items())
         + " |" for t in best[:10])
-    importances = _importances(study, (lambda t: t.values[0]) if multi else None)
     imp = "\n".join(f"| `{k}` | {v:.3f} |" for k, v in importances.items()) or "| (not enough trials) | |"
     title = "Pareto front" if multi else "Best trials"
     return (
