@@ -166,6 +166,11 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
                     log.info(f"search space looks exhausted: the last {repeats.count} trials proposed "
                              "configurations already evaluated; stopping this worker")
                     break
+                if search.timeout is not None and (left := search.timeout - (time.monotonic() - started)) < \
+                        (typical := typical_trial_seconds(trials)):
+                    log.info(f"time budget: {left:.0f} s left, less than a typical trial ({typical:.0f} s); "
+                             "stopping this worker")
+                    break
                 if step == "run":
                     _optimize_once(study, admitted, callbacks, search.heartbeat, log)
                     continue
@@ -226,6 +231,14 @@ def check_joinable(spec: ExperimentSpec) -> dict:
                                      "run `tunaflow run` on it once")
     check_fingerprint(spec, study.user_attrs)
     return study.user_attrs
+
+
+def typical_trial_seconds(trials: list[optuna.trial.FrozenTrial]) -> float:
+    """The median duration of the trials that trained (complete or pruned; repeats are instant):
+    a search with a time budget starts no trial it would most likely not finish."""
+    seconds = sorted(t.duration.total_seconds() for t in trials
+                     if t.state in FINISHED and t.duration and t.user_attrs.get(DUPLICATE_OF) is None)
+    return seconds[len(seconds) // 2] if seconds else 0.0
 
 
 def _optimize_once(study: optuna.Study, objective, callbacks, heartbeat: int, log) -> None:
