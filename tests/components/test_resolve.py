@@ -204,3 +204,15 @@ def test_the_default_budget_skips_the_learning_curve_unless_the_spec_asks_for_it
     assert resolve_experiment(asked, _splits()).train.learning_curve.enabled
     budgeted = _spec(search={"n_trials": 5})
     assert resolve_experiment(budgeted, _splits()).train.learning_curve.enabled
+
+
+def test_a_minimal_spec_on_a_small_table_scores_trials_by_cross_validation():
+    small = resolve_experiment(_spec(), _splits(rows=300))
+    assert (small.search.validation.scheme, small.search.validation.folds) == ("kfold", 5)
+    assert "5-fold" in describe_resolution(small)
+    assert resolve_experiment(small, _splits(rows=300)) == small  # idempotent
+    assert resolve_experiment(_spec(), _splits(rows=5000)).search.validation.scheme == "holdout"
+    # a spec that sets a budget or a validation scheme keeps its own
+    assert resolve_experiment(_spec(search={"n_trials": 5}), _splits(rows=300)).search.validation.scheme == "holdout"
+    written = _spec(search={"validation": {"scheme": "holdout"}})
+    assert resolve_experiment(written, _splits(rows=300)).search.validation.scheme == "holdout"
