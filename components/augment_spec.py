@@ -95,9 +95,9 @@ def check_augment_fits(spec: AugmentSpec, kind: str, source: str, searched: set[
         used = [f"augment.image.{name}" for name, _ in spec.image.active()]
         used += sorted(p for p in searched if p.startswith("augment.image."))
         if used:
-            raise SpecError(used[0], f"image operation on a tabular source ({source})")
-    else:
+            raise SpecError(used[0], f"image operation on a {kind} source ({source})")
+    if kind != "tabular":
         for name in ("noise", "mixup"):
             path = f"augment.tabular.{name}"
             if getattr(spec.tabular, name) > 0 or path in searched:
-                raise SpecError(path, f"tabular {name} on an image source ({source})")
+                raise SpecError(path, f"tabular {name} on {'an' if kind == 'image' else 'a'} {kind} source ({source})")

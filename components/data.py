@@ -21,6 +21,9 @@ from tunaflow.components.spec import BUILTIN_SOURCES, DataSpec
 from tunaflow.components.table_encoder import TableEncoder, fit_encoder, number_block
 from tunaflow.components.tables import TABLE_SUFFIXES, load_table
 from tunaflow.components.targets import detect_task, encode_labels, regression_targets
+from tunaflow.components.text_corpora import TEXT_SOURCES, load_text_corpus
+from tunaflow.components.text_encoder import fit_text_encoder
+from tunaflow.components.text_sources import TextSource, is_text_folder, load_text_folder, text_from_table
 
 REGRESSION_SETS = ("diabetes",)
 MIN_REGRESSION_SPLIT = 2  # rows in each split of a regression set (r2 needs two)
@@ -31,14 +34,15 @@ class Dataset:
     """Features and targets of one source, before the split.
 
     Arrays: ``X`` float32 (tabular (N, F); images (N, H, W) or (N, H, W, C)). Tables: ``frame``
-    holds the raw feature columns (``kinds``: numeric or categorical) and ``X`` is None.
+    holds the raw feature columns (``kinds``: numeric or categorical) and ``X`` is None; text
+    likewise, one column of documents (``kinds``: text).
     Classification ``y`` holds class indices into ``classes``; regression ``y`` is float32.
     """
 
     X: np.ndarray | None
     y: np.ndarray
     classes: list
-    kind: str  # "tabular" or "image"
+    kind: str  # "tabular", "image" or "text"
     feature_names: list[str] | None = None
     source: str = ""
     test_mask: np.ndarray | None = None  # a set's own test split (Fashion-MNIST's 10,000)
@@ -72,7 +76,8 @@ class DataSplits:
     task: str = "classification"
     encoder: TableEncoder | None = None
     columns: list[str] | None = None  # the raw columns a caller of the model passes (tables)
-    embedded: list[int] = field(default_factory=list)  # cardinalities of the last len() X columns
+    # cardinalities of the last len() X columns; text: [vocabulary size], every column a token id
+    embedded: list[int] = field(default_factory=list)
     raw_test: pd.DataFrame | None = None  # the test rows as read (tables): what the model is given
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's row positions in the loaded set
 
@@ -156,7 +161,14 @@ def _refuse_column_types(spec: DataSpec) -> None:
 
 
 def _load_table(path: Path, spec: DataSpec) -> Dataset:
-    table = load_table(path, spec.target, spec.columns)
+    overrides = dict(spec.columns)
+    if spec.text is not None:
+        if spec.text in overrides and overrides[spec.text] != "text":
+            raise DataError("data.text", f"column {spec.text!r} is typed {overrides[spec.text]} in data.columns")
+        overrides[spec.text] = "text"
+    table = load_table(path, spec.target, overrides)
+    if (text := text_from_table(table, spec.text, str(path))) is not None:
+        return _text_dataset(text, spec, str(path))
     numeric = [name for name, kind in table.kinds.items() if kind == "numeric"]
     check_float32_range(number_block(table.features, numeric), numeric, str(path))
     task, note = detect_task(table.target, spec.task, spec.target)
@@ -168,6 +180,26 @@ def _load_table(path: Path, spec: DataSpec) -> Dataset:
     return Dataset(None, y, classes, "tabular", feature_names=list(table.kinds), source=str(path),
                    extra={"notes": notes}, task=task, frame=table.features, kinds=table.kinds,
                    dropped=table.dropped)
+
+
+def _text_dataset(source: TextSource, spec: DataSpec, where: str) -> Dataset:
+    if spec.task == "regression":
+        raise DataError("data.task", f"text sources are classified; {where} holds text")
+    y, classes = encode_labels(np.asarray(source.labels, dtype=object), where)
+    frame = pd.DataFrame({source.column: source.texts})
+    return Dataset(None, y, classes, "text", feature_names=[source.column], source=where, test_mask=source.test_mask,
+                   extra={"notes": source.notes}, frame=frame, kinds={source.column: "text"}, dropped=source.dropped)
+
+
+def _load_text(spec: DataSpec) -> Dataset:
+    """A bundled corpus or a folder of .txt files per class."""
+    _refuse_column_types(spec)
+    if spec.text is not None:
+        raise DataError("data.text", f"names a column of a table; {spec.source} is not one")
+    if spec.source in TEXT_SOURCES:
+        texts, labels, test = load_text_corpus(spec.source)
+        return _text_dataset(TextSource(texts, labels, test_mask=test), spec, spec.source)
+    return _text_dataset(load_text_folder(Path(spec.source)), spec, spec.source)
 
 
 def _load_npz(path: Path, spec: DataSpec) -> Dataset:
@@ -213,6 +245,8 @@ def _load_image_set(spec: DataSpec) -> Dataset:
 def load_dataset(spec: DataSpec) -> Dataset:
     """Read the source named by the spec; DataError for anything unusable."""
     source = spec.source
+    if source in TEXT_SOURCES or (Path(source).is_dir() and is_text_folder(Path(source))):
+        return _load_text(spec)
     if source in ("mnist", "fashion_mnist") or Path(source).is_dir():
         _refuse_column_types(spec)
         return _load_image_set(spec)
@@ -227,8 +261,8 @@ def load_dataset(spec: DataSpec) -> Dataset:
     if suffix not in (*TABLE_SUFFIXES, ".npz"):
         raise DataError(
             "data.source",
-            f"unknown data set {source!r}; use one of {', '.join(BUILTIN_SOURCES)}, a .csv/.parquet/.npz "
-            "file or a folder of class folders",
+            f"unknown data set {source!r}; use one of {', '.join((*BUILTIN_SOURCES, *TEXT_SOURCES))}, a "
+            ".csv/.parquet/.npz file or a folder of class folders",
         )
     if not path.is_file():
         raise DataError("data.source", f"file not found: {source}")
@@ -307,6 +341,8 @@ def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
         train = subsample_indices(data.y, train, spec.subsample, seed + 2)
     common = dict(classes=data.classes, kind=data.kind, source=data.source, digest=_data_digest(data),
                   extra=dict(data.extra), task=data.task, rows={"train": train, "val": val, "test": test})
+    if data.kind == "text":
+        return _split_text(data, spec, train, val, test, common)
     if data.frame is None:
         return DataSplits(data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
                           feature_names=data.feature_names, **common)
@@ -316,6 +352,17 @@ def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
                       feature_names=encoder.feature_names, encoder=encoder, columns=encoder.columns,
                       embedded=encoder.embedded, raw_test=data.frame.iloc[test].reset_index(drop=True),
                       **common)
+
+
+def _split_text(data: Dataset, spec: DataSpec, train, val, test, common: dict) -> DataSplits:
+    """Token-id splits; the vocabulary and width come from the training documents only."""
+    column = data.feature_names[0]
+    encoder, documents = fit_text_encoder(data.frame[column].iloc[train].tolist(), column, min_freq=spec.min_freq,
+                                          max_size=spec.vocab_size, max_tokens=spec.max_tokens, dropped=data.dropped)
+    X_val, X_test = (encoder.transform(data.frame.iloc[rows]) for rows in (val, test))
+    return DataSplits(encoder.encode(documents), data.y[train], X_val, data.y[val], X_test, data.y[test],
+                      feature_names=encoder.feature_names, encoder=encoder, columns=encoder.columns,
+                      embedded=[encoder.vocab_size], raw_test=data.frame.iloc[test].reset_index(drop=True), **common)
 
 
 def subsample_indices(y: np.ndarray, idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:

@@ -24,10 +24,10 @@ SVC_MAX_ROWS = 10_000
 class DataProfile:
     """What the default space depends on: modality, task and size of the training data."""
 
-    kind: str  # "tabular" | "image"
+    kind: str  # "tabular" | "image" | "text"
     task: str  # "classification" | "regression"
     n_rows: int  # training rows
-    n_features: int  # columns of the encoded matrix (pixels for images)
+    n_features: int  # columns of the encoded matrix (pixels for images, tokens per document for text)
     image_side: int | None = None  # the shorter side of an image
 
 
@@ -148,7 +148,58 @@ def _svc_space(profile: DataProfile) -> dict:
     return {"model.C": _C, "model.gamma": _choice(*_gamma_choices(profile))}
 
 
+# a text CNN on CPU costs about rows x tokens read; past this a trial outlasts the default budget
+TEXT_CNN_MAX_TOKENS = 500_000
+TEXT_FAMILIES = ("tfidf", "fasttext", "text_cnn")
+
+
+def _text_training_space() -> dict:
+    # sparse embeddings train with Adam's lazy variant (components/sparse_optimizers.py)
+    return {
+        "train.optimizer": _choice("adam", "adamw"),
+        "train.lr": _float(1e-4, 1e-1, log=True),
+        "train.weight_decay": _float(1e-6, 1e-2, log=True),
+        "train.batch_size": _choice(32, 64, 128, 256),
+        "train.lr_schedule.type": _choice("none", "cosine", "plateau"),
+    }
+
+
+_TEXT_TRAINING_DEFAULTS = {**_TRAINING_DEFAULTS, "train.lr": 5e-3}
+
+
+def _fasttext_space(profile: DataProfile) -> dict:
+    return {"model.dim": _choice(32, 64, 128), "model.bigrams": _choice(False, True),
+            "model.dropout": _float(0.0, 0.5), **_text_training_space()}
+
+
+def _text_cnn_space(profile: DataProfile) -> dict:
+    space = {"model.dim": _choice(32, 64, 128), "model.channels": _choice(50, 100, 200),
+             "model.dropout": _float(0.0, 0.5), **_text_training_space()}
+    if profile.n_features > 100:
+        space["model.max_length"] = _choice(100, 200, 400)
+    return space
+
+
+def _tfidf_space(profile: DataProfile) -> dict:
+    return {"model.ngram": _choice(1, 2), "model.sublinear_tf": _choice(False, True),
+            "model.classifier": _choice("linear_svc", "logreg"), "model.C": _C}
+
+
+def _text_defaults(family: str, profile: DataProfile) -> dict[str, Any]:
+    if family == "tfidf":
+        return {"model.ngram": 2, "model.sublinear_tf": True, "model.classifier": "linear_svc", "model.C": 1.0}
+    if family == "fasttext":
+        return {"model.dim": 64, "model.bigrams": True, "model.dropout": 0.0, **_TEXT_TRAINING_DEFAULTS}
+    values = {"model.dim": 128, "model.channels": 100, "model.dropout": 0.5, **_TEXT_TRAINING_DEFAULTS}
+    if profile.n_features > 100:
+        values["model.max_length"] = 400
+    return values
+
+
 _SPACES = {
+    "fasttext": _fasttext_space,
+    "text_cnn": _text_cnn_space,
+    "tfidf": _tfidf_space,
     "mlp": _mlp_space,
     "cnn": _cnn_space,
     "hgb": _hgb_space,
@@ -166,6 +217,8 @@ def family_space(family: str, profile: DataProfile) -> dict:
 
 def family_defaults(family: str, profile: DataProfile) -> dict[str, Any]:
     """The family's default configuration as values of its default space's paths."""
+    if family in TEXT_FAMILIES:
+        return _text_defaults(family, profile)
     if family == "mlp":
         return {"model.layers": 2, "model.units": 128, "model.activation": "relu", "model.dropout": 0.0,
                 "model.batch_norm": False, **_TRAINING_DEFAULTS}
@@ -190,6 +243,9 @@ def suggested_families(profile: DataProfile) -> list[str]:
     """The families ``model.family: auto`` chooses from when the spec names none."""
     # ordered cheap to dear: each family's default runs first, in this order, within the budget
     small = profile.n_rows <= SVC_MAX_ROWS
+    if profile.kind == "text":
+        affordable = profile.n_rows * min(profile.n_features, 400) <= TEXT_CNN_MAX_TOKENS
+        return ["tfidf", "fasttext", *(["text_cnn"] if affordable else [])]
     if profile.kind == "image":
         # on a few thousand small images a kernel SVM on the pixels is a strong, cheap baseline
         return ["svc", "cnn", "mlp"] if small else ["cnn", "mlp"]
@@ -199,6 +255,10 @@ def suggested_families(profile: DataProfile) -> list[str]:
 
 def family_problem(family: str, profile: DataProfile) -> str | None:
     """Why ``family`` cannot model this data, or None when it can."""
+    if family in TEXT_FAMILIES and profile.kind != "text":
+        return f"{family} needs a text source"
+    if profile.kind == "text" and family not in TEXT_FAMILIES:
+        return f"{family} does not read text; use {', '.join(TEXT_FAMILIES)}"
     if family == "cnn" and profile.kind != "image":
         return "cnn needs an image source"
     if family == "logreg" and profile.task == "regression":

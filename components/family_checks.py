@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tunaflow.components.distributions import CategoricalDistribution
 from tunaflow.components.errors import SpecError
-from tunaflow.components.model_spec import NETWORK_FAMILIES
+from tunaflow.components.model_spec import NETWORK_FAMILIES, TEXT_FAMILIES
 from tunaflow.components.spec import ExperimentSpec
 
 
@@ -25,8 +25,12 @@ def trained_families(spec: ExperimentSpec) -> list[str]:
 
 def check_model_fits(spec: ExperimentSpec, task: str) -> None:
     """SpecError naming the field when a network's settings cannot train for ``task``."""
-    if not any(family in NETWORK_FAMILIES for family in trained_families(spec)):
+    families = trained_families(spec)
+    if not any(family in NETWORK_FAMILIES for family in families):
         return
+    if spec.train.optimizer == "rmsprop" and any(family in TEXT_FAMILIES for family in families):
+        raise SpecError("train.optimizer", "rmsprop cannot train the sparse embeddings of text networks; "
+                                           "use adam, adamw or sgd")
     loss = spec.train.loss
     if loss != "auto" and (loss == "cross_entropy") == (task == "regression"):
         fits = "mse or huber" if task == "regression" else "cross_entropy"

@@ -27,6 +27,15 @@ RESUMABLE = (
 )
 
 _MISSING = object()
+# data fields added with the text modality: at their defaults they are left out, so the
+# fingerprints of studies made before them stay as they were
+_TEXT_DEFAULTS = {"text": None, "vocab_size": 50_000, "min_freq": 2, "max_tokens": 1000}
+
+
+def _drop_text_defaults(data: dict) -> None:
+    for key, default in _TEXT_DEFAULTS.items():
+        if data.get(key, default) == default:
+            data.pop(key, None)
 
 
 def _digest(value: Any) -> str:
@@ -37,6 +46,7 @@ def _split(spec) -> tuple[dict, dict]:
     """The spec as a tree of what fingerprints its study, and the resumable settings apart."""
     tree = spec.model_dump(mode="json")
     tree.pop("name")  # the study's key, not one of its settings
+    _drop_text_defaults(tree["data"])
     search = tree["search"]
     # `metric: valid_loss` and `objectives: [{metric: valid_loss}]` score trials alike
     search.pop("metric")
@@ -73,6 +83,7 @@ def legacy_digest(spec) -> str:
         tree["search"].pop(key, None)
     tree.pop("tracking")
     tree["train"].pop("device", None)  # added after such studies were made
+    _drop_text_defaults(tree["data"])
     return _digest(tree)
 
 

@@ -100,7 +100,8 @@ class AutoModelSpec(_Section):
     """The family is searched: each trial's ``model.family`` comes from the search space."""
 
     family: Literal["auto"] = "auto"
-    families: list[Literal["mlp", "cnn", "hgb", "rf", "logreg", "ridge", "svc"]] | None = Field(
+    families: list[Literal["mlp", "cnn", "hgb", "rf", "logreg", "ridge", "svc", "fasttext", "text_cnn",
+                           "tfidf"]] | None = Field(
         default=None, description="Families the study chooses from; default: those suited to the data.")
 
 
@@ -151,9 +152,43 @@ class SVCSpec(_Section):
     gamma: float | Literal["scale", "auto"] = "scale"
 
 
-NETWORK_FAMILIES = ("mlp", "cnn")
-SKLEARN_FAMILIES = ("hgb", "rf", "logreg", "ridge", "svc")
+class FastTextSpec(_ModelBase):
+    """fastText (Joulin et al. 2016): the mean of the document's word (and hashed bigram) embeddings, a linear head."""
+
+    family: Literal["fasttext"] = "fasttext"
+    dim: int = Field(default=64, ge=2, le=1024, description="Embedding width.")
+    bigrams: bool = Field(default=True, description="Add word bigrams, hashed into `buckets` rows.")
+    buckets: int = Field(default=100_000, ge=1, le=10_000_000, description="Rows for hashed bigrams.")
+    max_length: int | None = Field(default=None, ge=1, description="Tokens read per document; default: all kept.")
+
+
+class TextCNNSpec(_ModelBase):
+    """Kim (2014): word embeddings, parallel 1-d convolutions, max over time, a linear head."""
+
+    family: Literal["text_cnn"] = "text_cnn"
+    dim: int = Field(default=128, ge=2, le=1024, description="Embedding width.")
+    kernel_sizes: list[Annotated[int, Field(ge=1, le=15)]] = Field(default_factory=lambda: [3, 4, 5], min_length=1)
+    channels: int = Field(default=100, ge=1, le=2048, description="Filters per kernel size.")
+    dropout: Rate = Field(default=0.5, description="Dropout before the head.")
+    max_length: int | None = Field(default=400, ge=1, description="Tokens read per document; null: all kept.")
+
+
+class TfidfSpec(_Section):
+    """TF-IDF of word n-grams and a linear model: the text baseline (a scikit-learn family)."""
+
+    family: Literal["tfidf"] = "tfidf"
+    ngram: int = Field(default=2, ge=1, le=3, description="Word n-grams up to this length.")
+    sublinear_tf: bool = Field(default=True, description="1 + log(tf) instead of raw counts.")
+    min_df: int = Field(default=1, ge=1, description="Documents an n-gram needs to be a feature.")
+    classifier: Literal["linear_svc", "logreg"] = "linear_svc"
+    C: float = Field(default=1.0, gt=0, description="Inverse regularization strength.")
+
+
+NETWORK_FAMILIES = ("mlp", "cnn", "fasttext", "text_cnn")
+TEXT_FAMILIES = ("fasttext", "text_cnn", "tfidf")
+SKLEARN_FAMILIES = ("hgb", "rf", "logreg", "ridge", "svc", "tfidf")
 ModelSpec = Annotated[
-    Union[MLPSpec, CNNSpec, AutoModelSpec, HGBSpec, RFSpec, LogRegSpec, RidgeSpec, SVCSpec],
+    Union[MLPSpec, CNNSpec, AutoModelSpec, HGBSpec, RFSpec, LogRegSpec, RidgeSpec, SVCSpec, FastTextSpec,
+          TextCNNSpec, TfidfSpec],
     Field(discriminator="family"),
 ]

@@ -15,7 +15,9 @@ import torch
 from torch import nn
 
 from tunaflow.components.devices import module_device
+from tunaflow.components.model_spec import TEXT_FAMILIES
 from tunaflow.components.spec import CNNSpec, MLPSpec
+from tunaflow.components.text_networks import build_text_network
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -45,6 +47,8 @@ class InputTransform(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # to the module's device too: a caller with CPU data can use a module trained on a GPU
         x = x.to(device=self.mean.device, dtype=torch.float32)
+        if self.kind == "text":  # token ids, cast by the network
+            return x
         if self.kind == "image":
             if x.dim() == 3:
                 x = x.unsqueeze(-1)
@@ -55,8 +59,11 @@ class InputTransform(nn.Module):
 def input_statistics(X: np.ndarray, kind: str, n_embedded: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature (tabular) or per-channel (image) mean and std of training data.
 
-    The last ``n_embedded`` columns are category codes: mean 0 and std 1 leave them as they are.
+    The last ``n_embedded`` columns are category codes: mean 0 and std 1 leave them as they are,
+    as they leave token ids (text).
     """
+    if kind == "text":
+        return np.zeros(X.shape[1], np.float32), np.ones(X.shape[1], np.float32)
     if kind != "image":
         axes = 0
     else:  # per channel for (N, H, W, C); one scalar for (N, H, W)
@@ -223,13 +230,18 @@ def build_module(
 ) -> ClassifierModule:
     """The network the spec describes, for inputs of ``input_shape`` (without N).
 
-    ``embedded``: cardinalities of the trailing category-code columns (tabular MLP);
+    ``embedded``: cardinalities of the trailing category-code columns (tabular MLP); for text,
+    the vocabulary's size;
     ``target``: the regression target's mean and std (a regression module keeps them).
     """
-    if isinstance(spec, CNNSpec):
+    if spec.family in TEXT_FAMILIES:
+        if kind != "text":
+            raise ValueError(f"model.family: {spec.family} needs a text source")
+        network: nn.Module = build_text_network(spec, int(embedded[0]), n_classes, task)
+    elif isinstance(spec, CNNSpec):
         if kind != "image":
             raise ValueError("model.family: cnn needs an image source (arrays shaped (N, H, W[, C]))")
-        network: nn.Module = CNNModule(input_shape, n_classes, spec, task)
+        network = CNNModule(input_shape, n_classes, spec, task)
     else:
         network = MLPModule(int(np.prod(input_shape)), n_classes, spec, task, embedded if kind != "image" else ())
     return ClassifierModule(InputTransform(kind, mean, std), network, target if task == "regression" else None)

@@ -83,7 +83,39 @@ def _svc(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
     return make_pipeline(_linear_input(n_features, embedded), head)
 
 
-_BUILDERS = {"hgb": _hgb, "rf": _rf, "logreg": _logreg, "ridge": _ridge, "svc": _svc}
+class IdGrams:
+    """TfidfVectorizer's analyzer for a row of token ids: the word n-grams up to ``n`` (as id
+    strings), padding and unknown words left out. A class, so a fitted pipeline pickles."""
+
+    def __init__(self, n: int = 1):
+        self.n = n
+
+    def __call__(self, row) -> list[str]:
+        ids = np.asarray(row)
+        ids = ids[ids > 0].astype(np.int64).tolist()
+        grams = [str(i) for i in ids if i > 1]
+        for size in range(2, self.n + 1):
+            grams += ["_".join(map(str, ids[k:k + size])) for k in range(len(ids) - size + 1)
+                      if min(ids[k:k + size]) > 1]
+        return grams
+
+
+def _tfidf(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    if task == "regression":
+        raise SpecError("model.family", "tfidf is for classification")
+    head = (LinearSVC(C=model.C, random_state=seed) if model.classifier == "linear_svc"
+            else LogisticRegression(C=model.C, max_iter=1000, random_state=seed))
+    vectorizer = TfidfVectorizer(analyzer=IdGrams(model.ngram), sublinear_tf=model.sublinear_tf,
+                                 min_df=model.min_df, dtype=np.float32)
+    return make_pipeline(vectorizer, head)
+
+
+_BUILDERS = {"hgb": _hgb, "rf": _rf, "logreg": _logreg, "ridge": _ridge, "svc": _svc, "tfidf": _tfidf}
 
 
 def build_estimator(model, task: str, n_features: int, embedded: Sequence[int] = (), seed: int = 0):

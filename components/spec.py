@@ -35,8 +35,9 @@ class DataSpec(_Section):
     """Where the data comes from and how it is split."""
 
     source: str = Field(
-        description="A bundled set (digits, wine, breast_cancer, iris, diabetes, mnist, fashion_mnist), a "
-                    ".csv/.parquet/.npz file, or a folder of images with one sub-folder per class."
+        description="A bundled set (digits, wine, breast_cancer, iris, diabetes, mnist, fashion_mnist; text: "
+                    "20newsgroups, r8, r52, rotten_tomatoes), a .csv/.parquet/.npz file, or a folder with one "
+                    "sub-folder per class of images or .txt files."
     )
     target: str | None = Field(default=None, description="Target column of a CSV or Parquet source.")
     task: Literal["auto", *TASKS] = Field(
@@ -45,6 +46,13 @@ class DataSpec(_Section):
     columns: dict[str, Literal[COLUMN_KINDS]] = Field(
         default_factory=dict,
         description="Column types that override the automatic ones (numeric, categorical, text, drop).")
+    text: str | None = Field(
+        default=None, description="The free-text column of a CSV or Parquet source (default: the one detected); "
+                                  "a text source trains on that column alone.")
+    vocab_size: int = Field(default=50_000, ge=1, description="Text: most frequent training words kept.")
+    min_freq: int = Field(default=2, ge=1, description="Text: training occurrences a word needs to be kept.")
+    max_tokens: int = Field(default=1000, ge=1, le=100_000,
+                            description="Text: tokens kept per document (longer ones are truncated).")
     val_fraction: float = Field(default=0.15, gt=0, lt=1)
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     subsample: float = Field(

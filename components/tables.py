@@ -37,7 +37,7 @@ class Table:
 
     features: pd.DataFrame
     target: pd.Series
-    kinds: dict[str, str]  # kept column -> numeric | categorical, in the frame's order
+    kinds: dict[str, str]  # kept column -> numeric | categorical | text, in the frame's order
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -139,9 +139,6 @@ def _check_overrides(frame: pd.DataFrame, target: str, overrides: dict[str, str]
             raise DataError(f"data.columns.{name}", "is the target column (data.target), not a feature")
         if name not in frame.columns:
             raise DataError(f"data.columns.{name}", f"no such column in {where}")
-        if kind == "text":
-            raise DataError(f"data.columns.{name}", "text columns come with the text modality (not available "
-                                                    "yet); use drop or categorical")
 
 
 def _column_kind(series: pd.Series, name: str, override: str | None,
@@ -151,6 +148,8 @@ def _column_kind(series: pd.Series, name: str, override: str | None,
         return "drop", series, None
     if override == "categorical":
         return "categorical", series, None
+    if override == "text":
+        return "text", series, None
     if override == "numeric":
         values = to_numbers(series)
         if values.isna().all():
@@ -184,8 +183,7 @@ def _string_column_kind(series: pd.Series, present: pd.Series, name: str,
     distinct = text.nunique()
     if (text.str.len().mean() >= TEXT_MEAN_CHARS and text.str.split().str.len().mean() >= TEXT_MEAN_WORDS
             and distinct >= TEXT_DISTINCT_SHARE * len(text)):
-        raise DataError(where, f"column {name!r} holds free text; text columns come with the text modality "
-                               f"(not available yet): set data.columns.{name}: drop (or categorical)")
+        return "text", series, None
     if len(series) >= MIN_ROWS_FOR_ID and distinct == len(series):
         return "drop", series, ("an id", f"all {len(series)} values distinct")
     return "categorical", series, None

@@ -20,6 +20,7 @@ from tunaflow.components.errors import SpecError
 from tunaflow.components.lr_schedulers import schedule_callbacks
 from tunaflow.components.models import weight_layers
 from tunaflow.components.seeding import random_state, set_random_state
+from tunaflow.components.sparse_optimizers import SPARSE_OPTIMIZERS, has_sparse_gradients
 from tunaflow.components.spec import TrainSpec, per_layer
 from tunaflow.components.stopping import PatienceStopping, best_epoch, stop_requested
 
@@ -212,6 +213,12 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
             monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta,
             lower_is_better=stop.monitor.endswith("loss"), restore_best=stop.restore_best,
         )))
+    optimizer = _OPTIMIZERS[train.optimizer]
+    if has_sparse_gradients(module):
+        if train.optimizer not in SPARSE_OPTIMIZERS:
+            raise SpecError("train.optimizer", f"{train.optimizer} cannot train sparse embeddings (text "
+                                               f"networks); use {', '.join(SPARSE_OPTIMIZERS)}")
+        optimizer = SPARSE_OPTIMIZERS[train.optimizer]
     net_class, extra = RegularizedClassifier, {}
     if task == "regression":
         net_class, extra = RegularizedRegressor, {"target_std": target_std}
@@ -221,7 +228,7 @@ def build_classifier(module: torch.nn.Module, train: TrainSpec, *, seed: int,
         l2=train.l2,
         **extra,
         criterion=criterion,
-        optimizer=_OPTIMIZERS[train.optimizer],
+        optimizer=optimizer,
         lr=train.lr,
         max_epochs=max_epochs,
         batch_size=train.batch_size,

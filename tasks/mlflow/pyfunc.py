@@ -25,6 +25,7 @@ from tunaflow.components.models import build_module
 from tunaflow.components.secrets import mask_tree
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.table_encoder import TableEncoder
+from tunaflow.components.text_encoder import encoder_from_dict
 
 @contextmanager
 def _without_type_hint_advice():
@@ -53,7 +54,7 @@ with _without_type_hint_advice():
             self.features = config.get("feature_names")
             self.encoder = None
             if "encoder" in context.artifacts:
-                self.encoder = TableEncoder.from_dict(json.loads(Path(context.artifacts["encoder"]).read_text()))
+                self.encoder = encoder_from_dict(json.loads(Path(context.artifacts["encoder"]).read_text()))
 
         def _as_array(self, model_input) -> np.ndarray:
             if getattr(self, "encoder", None) is not None:
@@ -88,7 +89,7 @@ def load_fitted(spec: ExperimentSpec, config: dict, artifacts: dict) -> FittedNe
 
         return FittedEstimator(joblib.load(artifacts["estimator"]), task, family, len(config["classes"]))
     shape, kind = tuple(config["input_shape"]), config["kind"]
-    zeros = np.zeros(shape[-1] if kind == "tabular" or len(shape) == 3 else (), np.float32)
+    zeros = np.zeros(shape[-1] if kind in ("tabular", "text") or len(shape) == 3 else (), np.float32)
     n_outputs = 1 if task == "regression" else len(config["classes"])
     module = build_module(spec.model, shape, n_outputs, kind, zeros, zeros + 1, task=task,
                           embedded=tuple(config.get("embedded", ())))

@@ -70,16 +70,14 @@ def test_numbers_with_placeholder_tokens_are_numeric_with_a_note(tmp_path):
     assert any("2 non-numeric cell(s) ('?') read as missing" in note for note in table.notes)
 
 
-def test_free_text_is_refused_unless_dropped(tmp_path):
+def test_free_text_is_typed_text_unless_overridden(tmp_path):
     rng = np.random.default_rng(0)
     words = ["good", "bad", "service", "slow", "friendly", "price", "great", "never", "again", "staff"]
     reviews = [" ".join(rng.choice(words, 8)) + f" visit {i}" for i in range(40)]
     path = _write(tmp_path, pd.DataFrame({"review": reviews, "x": rng.normal(size=40), "y": [0, 1] * 20}))
-    with pytest.raises(DataError, match="column 'review' holds free text.*data.columns.review: drop"):
-        load_table(path, "y", {})
+    assert load_table(path, "y", {}).kinds == {"review": "text", "x": "numeric"}
     assert load_table(path, "y", {"review": "drop"}).kinds == {"x": "numeric"}
-    with pytest.raises(DataError, match="data.columns.review: text columns come with the text modality"):
-        load_table(path, "y", {"review": "text"})
+    assert load_table(path, "y", {"x": "text"}).kinds == {"review": "text", "x": "text"}
 
 
 def test_rows_without_a_target_are_dropped_with_a_note(tmp_path):

@@ -1,0 +1,79 @@
+"""Text end to end: a CSV's free-text column and a folder of .txt files train, register, and
+the registered model scores raw strings (`tunaflow predict` and the pyfunc)."""
+
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import yaml
+
+from tests.text_samples import sentences
+from tunaflow.cli import main
+from tunaflow.tasks.settings import tracking_uri
+
+
+def _run(tmp_path, capsys, spec: dict) -> dict:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_a_csv_text_column_trains_tfidf_and_a_text_cnn_and_scores_raw_strings(prefect_harness, tmp_path, capsys):
+    texts, labels = sentences(240)
+    source = tmp_path / "reviews.csv"
+    pd.DataFrame({"review": texts, "stars": np.arange(240) % 5, "topic": labels}).to_csv(source, index=False)
+    summary = _run(tmp_path, capsys, {
+        "name": "reviews", "seed": 2,
+        "data": {"source": str(source), "target": "topic"},
+        "model": {"family": "auto", "families": ["tfidf", "text_cnn"]},
+        "train": {"epochs": 3, "learning_curve": {"enabled": False}},
+        "search": {"n_trials": 2, "pruner": "none"},
+    })
+    assert summary["model_uri"] == "models:/reviews/1"
+    families = {row["family"] for row in summary["leaderboard"]}
+    assert families == {"tfidf", "text_cnn"}  # each family's default ran first
+    assert summary["test_metrics"]["accuracy"] >= 0.9
+
+    mlflow.set_tracking_uri(tracking_uri())
+    data_run = mlflow.search_runs(experiment_names=["reviews"], filter_string="attributes.run_name = 'data'",
+                                  output_format="list")[0]
+    assert data_run.data.params["kind"] == "text"
+    record = mlflow.artifacts.load_dict(f"{data_run.info.artifact_uri}/data.json")
+    assert record["columns"] == ["review"]
+    assert any("'review' alone; not used: stars" in note for note in record["notes"])
+
+    model = mlflow.pyfunc.load_model("models:/reviews@champion")
+    raw = ["The striker scored a goal for the team!", "Simmer the garlic sauce in the oven."]
+    assert list(model.predict(pd.DataFrame({"review": raw}))) == ["sport", "cooking"]
+
+    rows = tmp_path / "new.csv"
+    pd.DataFrame({"review": raw + ["words never seen in training"]}).to_csv(rows, index=False)
+    scored = tmp_path / "scored.csv"
+    assert main(["predict", "models:/reviews@champion", str(rows), "--out", str(scored)]) == 0
+    result = pd.read_csv(scored)
+    assert list(result["label"][:2]) == ["sport", "cooking"] and len(result) == 3
+
+
+def test_a_folder_of_txt_files_per_class_trains_a_fasttext_network(prefect_harness, tmp_path, capsys):
+    texts, labels = sentences(160, seed=5)
+    folder = tmp_path / "corpus"
+    for i, (text, label) in enumerate(zip(texts, labels)):
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        (folder / label / f"{i}.txt").write_text(text)
+    (folder / "sport" / "empty.txt").write_text("  ")
+    summary = _run(tmp_path, capsys, {
+        "name": "folder-text", "seed": 1,
+        "data": {"source": str(folder)},
+        "model": {"family": "fasttext", "dim": 16},
+        "train": {"epochs": 8, "lr": 0.05, "learning_curve": {"enabled": False}},
+        "search": {"n_trials": 2, "pruner": "none",
+                   "space": {"model.bigrams": {"type": "categorical", "choices": [False, True]}}},
+    })
+    assert summary["test_metrics"]["accuracy"] >= 0.9
+    mlflow.set_tracking_uri(tracking_uri())
+    model = mlflow.pyfunc.load_model(summary["model_uri"])
+    assert [c.name for c in model.metadata.signature.inputs if c.required] == ["text"]
+    assert list(model.predict(pd.DataFrame({"text": ["A goal for the league team", "Butter and flour"]}))) == [
+        "sport", "cooking"]
