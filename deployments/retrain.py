@@ -12,6 +12,7 @@ from prefect.schedules import Cron
 
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.spec import BUILTIN_SOURCES, ExperimentSpec
+from tunaflow.components.text_corpora import TEXT_SOURCES
 from tunaflow.flows.retrain import retrain_flow
 
 DEFAULT_CRON = "0 3 * * *"
@@ -23,7 +24,7 @@ def with_absolute_source(spec: ExperimentSpec) -> ExperimentSpec:
     """The spec with its data file's path made absolute: scheduled runs start in another
     directory (a worker's, or the runner's subprocess) than the one it was deployed from."""
     source = spec.data.source
-    if source in BUILTIN_SOURCES or Path(source).is_absolute():
+    if source in (*BUILTIN_SOURCES, *TEXT_SOURCES) or Path(source).is_absolute():
         return spec
     return spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(Path(source).resolve())})})
 

@@ -53,6 +53,10 @@ def describe_data(splits: DataSplits) -> dict:
 
 
 def _column_line(splits: DataSplits) -> str:
+    if splits.kind == "text":
+        encoder = splits.encoder
+        return (f"text column {encoder.column!r}: {len(encoder.vocabulary)} words in the training vocabulary, "
+                f"{encoder.width} tokens per document")
     kinds = splits.encoder.kinds
     numeric = sum(kind == "numeric" for kind in kinds.values())
     line = (f"{len(kinds)} columns ({numeric} numeric, {len(kinds) - numeric} categorical) -> "
