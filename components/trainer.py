@@ -18,7 +18,12 @@ def fit_options(splits) -> dict:
     """What a fit needs to know of the data besides the arrays (``DataSplits``' outputs, kind,
     task and embedded code columns), as keyword arguments of ``train_model``/``train_steps``."""
     return {"n_classes": splits.n_outputs, "kind": splits.kind, "task": splits.task,
-            "embedded": tuple(splits.embedded or ())}
+            "embedded": tuple(splits.embedded or ()), **text_options(splits)}
+
+
+def text_options(splits) -> dict:
+    """A text source's vocabulary, which text augmentation reads (nothing for other sources)."""
+    return {"vocabulary": splits.encoder.vocabulary} if splits.kind == "text" else {}
 
 
 def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int, *,
@@ -33,13 +38,13 @@ def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: st
 
 
 def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str,
-                      seed: int, embedded: tuple = ()) -> Augmentation | None:
+                      seed: int, embedded: tuple = (), vocabulary: list[str] | None = None) -> Augmentation | None:
     """The augmentation a fit with ``seed`` applies to its training batches."""
     _, std = input_statistics(X, kind, len(embedded))
     if embedded:  # noise on a category code would turn it into another category
         std[-len(embedded):] = 0.0
     return build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
-                              n_classes=n_classes, feature_std=std)
+                              n_classes=n_classes, feature_std=std, vocabulary=vocabulary)
 
 
 def standardized_target(y: np.ndarray, module: nn.Module) -> np.ndarray:
@@ -61,6 +66,7 @@ def train_steps(
     augmentation: Augmentation | None = None,
     task: str = "classification",
     embedded: tuple = (),
+    vocabulary: list[str] | None = None,
 ) -> Generator[tuple[int, dict], None, tuple[nn.Module, FitResult]]:
     """``train_model`` one epoch at a time: yields (epoch, metrics) after each, returns (module, fit).
 
@@ -74,7 +80,7 @@ def train_steps(
         valid = None if valid is None else (valid[0], standardized_target(valid[1], module))
         scale = {"task": task, "target_std": float(module.target_std)}
     if augmentation is None:
-        augmentation = spec_augmentation(spec, X, n_classes, kind, seed, embedded)
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed, embedded, vocabulary)
     net = build_classifier(module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
                            epochs=epochs, augmentation=augmentation, **scale)
     try:

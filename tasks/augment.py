@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import torch
 from mlflow.tracking import MlflowClient
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -18,24 +19,39 @@ from tunaflow.components.data import DataSplits
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.components.trainer import spec_augmentation
+from tunaflow.components.trainer import spec_augmentation, text_options
 from tunaflow.tasks.mlflow.tracking import TrackingContext, flatten_spec, log_dict_artifact, log_figure_artifact, stage_run
 
 PIPELINE_FILE = "augmentation_pipeline.json"  # albumentations' own format (A.save / A.load)
 DESCRIPTION_FILE = "augmentation.json"
 SAMPLES_FILE = "augmentation_samples.png"
+TEXT_SAMPLES_FILE = "augmentation_text_samples.json"
 
 
 @task(name="build augmentation", cache_policy=NO_CACHE)
 def build_augmentation_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> dict:
     augmentation = spec_augmentation(spec, splits.X_train, splits.n_classes, splits.kind,
-                                     derive_seed(spec.seed, "augmentation-stage"))
+                                     derive_seed(spec.seed, "augmentation-stage"), **text_options(splits))
     with stage_run(ctx, "augmentation"):
         mlflow.log_params(flatten_spec(spec.augment.model_dump(mode="json")))
         described = log_augmentation(augmentation)
         if augmentation is not None and augmentation.image is not None:
             log_samples(augmentation, splits, spec.seed)
+        if augmentation is not None and splits.kind == "text":
+            log_dict_artifact(text_samples(augmentation, splits, spec.seed), TEXT_SAMPLES_FILE)
     return described
+
+
+def text_samples(augmentation: Augmentation, splits: DataSplits, seed: int, n: int = 10) -> list[dict]:
+    """A few training documents as the model reads them, before and after one augmented draw."""
+    from tunaflow.components.text_augment import decode
+
+    rng = np.random.default_rng(derive_seed(seed, "augmentation-samples"))
+    rows = splits.X_train[rng.choice(len(splits.X_train), size=min(n, len(splits.X_train)), replace=False)]
+    transform = augmentation.start_epoch(torch.as_tensor(rows))
+    after, _ = transform(slice(None), torch.as_tensor(rows), None)
+    vocabulary = splits.encoder.vocabulary
+    return [{"before": decode(a, vocabulary), "after": decode(b, vocabulary)} for a, b in zip(rows, after.numpy())]
 
 
 def log_augmentation(augmentation: Augmentation | None, run_id: str | None = None) -> dict:

@@ -19,7 +19,7 @@ from tunaflow.components.objective import fit_sklearn
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import apply_params
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.components.trainer import fit_options, spec_augmentation, train_model
+from tunaflow.components.trainer import fit_options, spec_augmentation, text_options, train_model
 from tunaflow.tasks.augment import log_augmentation
 from tunaflow.tasks.mlflow.pyfunc import log_fitted_model, split_input
 from tunaflow.tasks.search import SearchResult
@@ -43,7 +43,8 @@ class FinalModel:
 
 
 def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str):
-    augmentation = spec_augmentation(final_spec, X, splits.n_outputs, splits.kind, seed, tuple(splits.embedded or ()))
+    augmentation = spec_augmentation(final_spec, X, splits.n_outputs, splits.kind, seed, tuple(splits.embedded or ()),
+                                     **text_options(splits))
     logger = get_run_logger()
 
     def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent

@@ -28,7 +28,7 @@ def test_a_csv_text_column_trains_tfidf_and_a_text_cnn_and_scores_raw_strings(pr
         "name": "reviews", "seed": 2,
         "data": {"source": str(source), "target": "topic"},
         "model": {"family": "auto", "families": ["tfidf", "text_cnn"]},
-        "train": {"epochs": 3, "learning_curve": {"enabled": False}},
+        "train": {"epochs": 2, "learning_curve": {"enabled": False}},
         "search": {"n_trials": 2, "pruner": "none"},
     })
     assert summary["model_uri"] == "models:/reviews/1"
@@ -56,7 +56,7 @@ def test_a_csv_text_column_trains_tfidf_and_a_text_cnn_and_scores_raw_strings(pr
     assert list(result["label"][:2]) == ["sport", "cooking"] and len(result) == 3
 
 
-def test_a_folder_of_txt_files_per_class_trains_a_fasttext_network(prefect_harness, tmp_path, capsys):
+def test_a_folder_of_txt_files_per_class_trains_a_fasttext_network_with_text_augmentation(prefect_harness, tmp_path, capsys):
     texts, labels = sentences(160, seed=5)
     folder = tmp_path / "corpus"
     for i, (text, label) in enumerate(zip(texts, labels)):
@@ -67,12 +67,18 @@ def test_a_folder_of_txt_files_per_class_trains_a_fasttext_network(prefect_harne
         "name": "folder-text", "seed": 1,
         "data": {"source": str(folder)},
         "model": {"family": "fasttext", "dim": 16},
+        "augment": {"text": {"swap": {"p": 0.5, "strength": 0.2}, "delete": {"p": 0.5, "strength": 0.2}}},
         "train": {"epochs": 8, "lr": 0.05, "learning_curve": {"enabled": False}},
         "search": {"n_trials": 2, "pruner": "none",
                    "space": {"model.bigrams": {"type": "categorical", "choices": [False, True]}}},
     })
     assert summary["test_metrics"]["accuracy"] >= 0.9
     mlflow.set_tracking_uri(tracking_uri())
+    augment_run = mlflow.search_runs(experiment_names=["folder-text"], output_format="list",
+                                     filter_string="attributes.run_name = 'augmentation'")[0]
+    samples = mlflow.artifacts.load_dict(f"{augment_run.info.artifact_uri}/augmentation_text_samples.json")
+    assert len(samples) == 10 and any(s["before"] != s["after"] for s in samples)
+    assert all(s["after"] for s in samples)
     model = mlflow.pyfunc.load_model(summary["model_uri"])
     assert [c.name for c in model.metadata.signature.inputs if c.required] == ["text"]
     assert list(model.predict(pd.DataFrame({"text": ["A goal for the league team", "Butter and flour"]}))) == [
