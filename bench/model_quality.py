@@ -54,9 +54,10 @@ def _preprocessor(frame: pd.DataFrame, scale: bool):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    categorical = [c for c in frame.columns if frame[c].dtype == object or frame[c].dtype == bool]
-    categorical = [c for c in categorical if frame[c].nunique() < 0.5 * len(frame)]  # names and ids out
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype != bool]
+    # pandas 3 reads strings as its string dtype, not object
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not
+               pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in frame.columns if c not in numeric and frame[c].nunique() < 0.5 * len(frame)]  # names, ids out
     numeric_steps = [SimpleImputer(strategy="median", add_indicator=True)] + ([StandardScaler()] if scale else [])
     return ColumnTransformer([
         ("numeric", make_pipeline(*numeric_steps), numeric),
@@ -150,11 +151,26 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def rescore_defaults(path: Path) -> list[dict]:
+    """The defaults of a saved run scored again on the same splits (tunaflow's results kept)."""
+    tables = {t.name: t for t in prepare_tables()}
+    rows = json.loads(path.read_text())
+    for row in rows:
+        row["defaults"] = run_defaults(tables[row["set"]], tunaflow_split(tables[row["set"]]))
+    path.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
+    parser.add_argument("--rescore-defaults", action="store_true",
+                        help="only score the defaults again for the saved run in --out")
     args = parser.parse_args()
+    if args.rescore_defaults:
+        print(markdown(rescore_defaults(Path(args.out))))
+        return
     tables = prepare_tables()
     if args.sets:
         wanted = set(args.sets.split(","))
