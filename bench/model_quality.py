@@ -62,7 +62,7 @@ def _preprocessor(frame: pd.DataFrame, scale: bool):
     return ColumnTransformer([
         ("numeric", make_pipeline(*numeric_steps), numeric),
         ("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
-                                      OneHotEncoder(handle_unknown="ignore")), categorical),
+                                      OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical),
     ])
 
 
