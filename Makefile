@@ -44,7 +44,12 @@ WORDNET := /usr/share/wordnet/data.noun
 $(WORDNET):
 	apt-get install -y wordnet-base wordnet-sense-index || (apt-get update && apt-get install -y wordnet-base wordnet-sense-index)
 
-data: $(FASHION_MNIST) $(TEXT_WHEELS) $(WORDNET)
+# Apertium's English-Spanish pair for the text operation back_translate (a round trip)
+APERTIUM := /usr/share/apertium/modes/eng-spa.mode
+$(APERTIUM):
+	apt-get install -y apertium apertium-eng-spa || (apt-get update && apt-get install -y apertium apertium-eng-spa)
+
+data: $(FASHION_MNIST) $(TEXT_WHEELS) $(WORDNET) $(APERTIUM)
 
 example-digits-augment: venv
 	$(BIN)/tunaflow run examples/digits-cnn-augment.yaml

@@ -19,6 +19,7 @@ from tunaflow.components.augment_pipeline import build_pipeline, pipeline_from_d
 from tunaflow.components.augment_prefetch import PrefetchedEpochs
 from tunaflow.components.augment_spec import AugmentSpec
 from tunaflow.components.augment_vectorized import VectorizedPipeline
+from tunaflow.components.back_translate import BackTranslations, build_back_translate
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.text_augment import build_text_eda
 
@@ -169,9 +170,10 @@ def image_value_range(X: np.ndarray) -> tuple[float, float]:
 
 def build_augmentation(spec: AugmentSpec, kind: str, X: np.ndarray, *, seed: int,
                        n_classes: int, feature_std: np.ndarray | None = None,
-                       vocabulary: list[str] | None = None) -> Augmentation | None:
+                       vocabulary: list[str] | None = None,
+                       back_translations: BackTranslations | None = None) -> Augmentation | None:
     """The spec's augmentation for training data ``X``, or None for the identity (``vocabulary``:
-    the text encoder's, for text operations)."""
+    the text encoder's, for text operations; ``back_translations``: the documents, for back-translation)."""
     if not spec.enabled:
         return None
     image, ops = None, []
@@ -183,6 +185,8 @@ def build_augmentation(spec: AugmentSpec, kind: str, X: np.ndarray, *, seed: int
         ops.append(TabularNoise(spec.tabular.noise, torch.as_tensor(std, dtype=torch.float32)))
     if kind == "tabular" and spec.tabular.mixup > 0:
         ops.append(Mixup(spec.tabular.mixup, n_classes))
+    if kind == "text" and spec.text.back_translate.p > 0:  # first: EDA then changes the round trip too
+        ops.append(build_back_translate(spec.text.back_translate.p, back_translations))
     if kind == "text" and (eda := build_text_eda(spec.text, vocabulary)) is not None:
         ops.append(eda)
     if image is None and not ops:

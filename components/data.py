@@ -21,6 +21,7 @@ from tunaflow.components.spec import BUILTIN_SOURCES, DataSpec
 from tunaflow.components.table_encoder import TableEncoder, fit_encoder, number_block
 from tunaflow.components.tables import TABLE_SUFFIXES, load_table
 from tunaflow.components.targets import detect_task, encode_labels, regression_targets
+from tunaflow.components.back_translate import BackTranslations
 from tunaflow.components.text_corpora import TEXT_SOURCES, load_text_corpus
 from tunaflow.components.text_encoder import fit_text_encoder
 from tunaflow.components.text_sources import TextSource, is_text_folder, load_text_folder, text_from_table
@@ -80,6 +81,8 @@ class DataSplits:
     embedded: list[int] = field(default_factory=list)
     raw_test: pd.DataFrame | None = None  # the test rows as read (tables): what the model is given
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's row positions in the loaded set
+    # text: the training and validation documents, translated when back-translation is asked for
+    back_translations: BackTranslations | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -360,9 +363,11 @@ def _split_text(data: Dataset, spec: DataSpec, train, val, test, common: dict) -
     encoder, documents = fit_text_encoder(data.frame[column].iloc[train].tolist(), column, min_freq=spec.min_freq,
                                           max_size=spec.vocab_size, max_tokens=spec.max_tokens, dropped=data.dropped)
     X_val, X_test = (encoder.transform(data.frame.iloc[rows]) for rows in (val, test))
+    texts = BackTranslations(data.frame[column].iloc[np.concatenate([train, val])].tolist(), encoder)
     return DataSplits(encoder.encode(documents), data.y[train], X_val, data.y[val], X_test, data.y[test],
                       feature_names=encoder.feature_names, encoder=encoder, columns=encoder.columns,
-                      embedded=[encoder.vocab_size], raw_test=data.frame.iloc[test].reset_index(drop=True), **common)
+                      embedded=[encoder.vocab_size], raw_test=data.frame.iloc[test].reset_index(drop=True),
+                      back_translations=texts, **common)
 
 
 def subsample_indices(y: np.ndarray, idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:

@@ -9,17 +9,14 @@ the epoch's seeded generator: a trial replays exactly.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from tunaflow.components.errors import SpecError
+from tunaflow.components.translators import translator_missing
 from tunaflow.components.wordnet import check_wordnet, synonyms
-
-APERTIUM_MODE = Path("/usr/share/apertium/modes/eng-spa.mode")
 
 
 def check_text_resources(used: list[str]) -> None:
@@ -27,11 +24,8 @@ def check_text_resources(used: list[str]) -> None:
     for path in used:
         if path.startswith(("augment.text.synonym", "augment.text.insert")):
             check_wordnet(path)
-        if path.startswith("augment.text.back_translate"):
-            if shutil.which("apertium") is None or not APERTIUM_MODE.is_file():
-                raise SpecError("augment.text.back_translate", "needs a translator: install the Debian packages "
-                                                               "apertium and apertium-eng-spa")
-            raise SpecError("augment.text.back_translate", "back-translation is not available in this version")
+        if path.startswith("augment.text.back_translate") and (missing := translator_missing()):
+            raise SpecError("augment.text.back_translate", missing)
 
 
 def synonym_table(vocabulary: list[str]) -> dict[int, np.ndarray]:

@@ -22,8 +22,10 @@ def fit_options(splits) -> dict:
 
 
 def text_options(splits) -> dict:
-    """A text source's vocabulary, which text augmentation reads (nothing for other sources)."""
-    return {"vocabulary": splits.encoder.vocabulary} if splits.kind == "text" else {}
+    """A text source's vocabulary and documents, which text augmentation reads (nothing for other sources)."""
+    if splits.kind != "text":
+        return {}
+    return {"vocabulary": splits.encoder.vocabulary, "back_translations": splits.back_translations}
 
 
 def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str, seed: int, *,
@@ -38,13 +40,15 @@ def prepare_module(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: st
 
 
 def spec_augmentation(spec: ExperimentSpec, X: np.ndarray, n_classes: int, kind: str,
-                      seed: int, embedded: tuple = (), vocabulary: list[str] | None = None) -> Augmentation | None:
+                      seed: int, embedded: tuple = (), vocabulary: list[str] | None = None,
+                      back_translations=None) -> Augmentation | None:
     """The augmentation a fit with ``seed`` applies to its training batches."""
     _, std = input_statistics(X, kind, len(embedded))
     if embedded:  # noise on a category code would turn it into another category
         std[-len(embedded):] = 0.0
     return build_augmentation(spec.augment, kind, X, seed=derive_seed(seed, "augment"),
-                              n_classes=n_classes, feature_std=std, vocabulary=vocabulary)
+                              n_classes=n_classes, feature_std=std, vocabulary=vocabulary,
+                              back_translations=back_translations)
 
 
 def standardized_target(y: np.ndarray, module: nn.Module) -> np.ndarray:
@@ -67,6 +71,7 @@ def train_steps(
     task: str = "classification",
     embedded: tuple = (),
     vocabulary: list[str] | None = None,
+    back_translations=None,
 ) -> Generator[tuple[int, dict], None, tuple[nn.Module, FitResult]]:
     """``train_model`` one epoch at a time: yields (epoch, metrics) after each, returns (module, fit).
 
@@ -80,7 +85,7 @@ def train_steps(
         valid = None if valid is None else (valid[0], standardized_target(valid[1], module))
         scale = {"task": task, "target_std": float(module.target_std)}
     if augmentation is None:
-        augmentation = spec_augmentation(spec, X, n_classes, kind, seed, embedded, vocabulary)
+        augmentation = spec_augmentation(spec, X, n_classes, kind, seed, embedded, vocabulary, back_translations)
     net = build_classifier(module, spec.train, seed=derive_seed(seed, "batches"), valid=valid,
                            epochs=epochs, augmentation=augmentation, **scale)
     try:

@@ -10,14 +10,16 @@ import mlflow
 import numpy as np
 import torch
 from mlflow.tracking import MlflowClient
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tunaflow.components.augment import Augmentation, describe_augmentation, image_augmentation_from_pipeline
 from tunaflow.components.augment_pipeline import load_pipeline, save_pipeline
+from tunaflow.components.back_translate import back_translation_asked
 from tunaflow.components.data import DataSplits
 from tunaflow.components.errors import UserInputError
 from tunaflow.components.seeding import derive_seed
+from tunaflow.components.space import all_paths
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.trainer import spec_augmentation, text_options
 from tunaflow.tasks.mlflow.tracking import TrackingContext, flatten_spec, log_dict_artifact, log_figure_artifact, stage_run
@@ -30,10 +32,18 @@ TEXT_SAMPLES_FILE = "augmentation_text_samples.json"
 
 @task(name="build augmentation", cache_policy=NO_CACHE)
 def build_augmentation_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> dict:
+    translations = splits.back_translations
+    if translations is not None and back_translation_asked(spec.augment, all_paths(spec.search.searched)):
+        # translated once, here: the search's workers receive the translations with the splits
+        translations.table()
+        get_run_logger().info(f"back-translation: {translations.stats['documents']} documents through "
+                              f"{translations.stats['translator']} in {translations.stats['seconds']:.1f}s")
     augmentation = spec_augmentation(spec, splits.X_train, splits.n_classes, splits.kind,
                                      derive_seed(spec.seed, "augmentation-stage"), **text_options(splits))
     with stage_run(ctx, "augmentation"):
         mlflow.log_params(flatten_spec(spec.augment.model_dump(mode="json")))
+        if translations is not None and translations.stats:
+            mlflow.log_metrics({f"back_translate_{k}": v for k, v in translations.stats.items() if k != "translator"})
         described = log_augmentation(augmentation)
         if augmentation is not None and augmentation.image is not None:
             log_samples(augmentation, splits, spec.seed)
@@ -43,7 +53,9 @@ def build_augmentation_stage(spec: ExperimentSpec, splits: DataSplits, ctx: Trac
 
 
 def text_samples(augmentation: Augmentation, splits: DataSplits, seed: int, n: int = 10) -> list[dict]:
-    """A few training documents as the model reads them, before and after one augmented draw."""
+    """A few training documents as the model reads them, before and after one augmented draw
+    (and their round trip, when back-translation is on)."""
+    from tunaflow.components.back_translate import BackTranslate
     from tunaflow.components.text_augment import decode
 
     rng = np.random.default_rng(derive_seed(seed, "augmentation-samples"))
@@ -51,7 +63,13 @@ def text_samples(augmentation: Augmentation, splits: DataSplits, seed: int, n: i
     transform = augmentation.start_epoch(torch.as_tensor(rows))
     after, _ = transform(slice(None), torch.as_tensor(rows), None)
     vocabulary = splits.encoder.vocabulary
-    return [{"before": decode(a, vocabulary), "after": decode(b, vocabulary)} for a, b in zip(rows, after.numpy())]
+    samples = [{"before": decode(a, vocabulary), "after": decode(b, vocabulary)} for a, b in zip(rows, after.numpy())]
+    for op in augmentation.batch_ops:
+        if isinstance(op, BackTranslate):
+            for sample, row in zip(samples, rows):
+                trip = op.translations.alternate(row)
+                sample["back_translated"] = None if trip is None else decode(trip, vocabulary)
+    return samples
 
 
 def log_augmentation(augmentation: Augmentation | None, run_id: str | None = None) -> dict:

@@ -7,13 +7,14 @@ import os
 from pathlib import Path
 
 from tunaflow.components.errors import UserInputError
+from tunaflow.components.home import home_path
 from tunaflow.components.secrets import mask_url
 
 
 def tunaflow_home() -> Path:
     """``$TUNAFLOW_HOME`` (default ``./.tunaflow``), created on first use; bad input (exit 2)
     when it is a file or cannot be created or written."""
-    home = Path(os.environ.get("TUNAFLOW_HOME") or ".tunaflow").resolve()
+    home = home_path()
     where = "TUNAFLOW_HOME" if os.environ.get("TUNAFLOW_HOME") else str(home)
     try:
         home.mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,7 @@ def test_back_translation_without_a_translator_exits_2_with_one_line(tmp_path, c
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["tunaflow: error: augment.text.back_translate: needs a translator: install the Debian packages apertium and "
-                   "apertium-eng-spa"]
+                   "apertium-eng-spa (apertium not found)"]
 
 
 def test_text_operations_on_a_table_are_refused():

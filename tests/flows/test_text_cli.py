@@ -6,10 +6,12 @@ import json
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from tests.text_samples import sentences
 from tunaflow.cli import main
+from tunaflow.components.translators import ApertiumTranslator
 from tunaflow.tasks.settings import tracking_uri
 
 
@@ -83,3 +85,29 @@ def test_a_folder_of_txt_files_per_class_trains_a_fasttext_network_with_text_aug
     assert [c.name for c in model.metadata.signature.inputs if c.required] == ["text"]
     assert list(model.predict(pd.DataFrame({"text": ["A goal for the league team", "Butter and flour"]}))) == [
         "sport", "cooking"]
+
+
+@pytest.mark.skipif(ApertiumTranslator().missing() is not None, reason="apertium-eng-spa is not installed (make data)")
+def test_back_translation_with_apertium_trains_and_records_round_trips(prefect_harness, tmp_path, capsys, tunaflow_home):
+    texts, labels = sentences(120, seed=3)
+    source = tmp_path / "notes.csv"
+    pd.DataFrame({"note": texts, "topic": labels}).to_csv(source, index=False)
+    summary = _run(tmp_path, capsys, {
+        "name": "back-translated", "seed": 4,
+        "data": {"source": str(source), "target": "topic"},
+        "model": {"family": "fasttext", "dim": 16},
+        "augment": {"text": {"back_translate": {"p": 0.5}}},
+        "train": {"epochs": 6, "lr": 0.05, "learning_curve": {"enabled": False}},
+        "search": {"n_trials": 1, "pruner": "none"},
+    })
+    assert summary["test_metrics"]["accuracy"] >= 0.8
+    mlflow.set_tracking_uri(tracking_uri())
+    run = mlflow.search_runs(experiment_names=["back-translated"], output_format="list",
+                             filter_string="attributes.run_name = 'augmentation'")[0]
+    samples = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/augmentation_text_samples.json")
+    assert all(s["back_translated"] for s in samples)
+    assert any(s["back_translated"] != s["before"] for s in samples)  # Spanish and back changed some words
+    assert run.data.metrics["back_translate_documents"] > 0
+    described = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/augmentation.json")
+    assert described["pipeline"][0]["op"] == "back_translate" and described["pipeline"][0]["translator"] == "apertium"
+    assert any((tunaflow_home / "cache" / "translations").rglob("*.txt"))  # cached for the next run
