@@ -1,4 +1,4 @@
-"""The search stage's fan-out: the study opened once, N workers on it, then its report.
+"""The search stage's fan-out: the study opened once, N workers on it, then its outcome and report.
 
 One worker runs in place. Several run as Prefect tasks in a process pool on this machine
 (a trial must be killable, and torch threads are per process), or on a Dask cluster when
@@ -10,6 +10,7 @@ from __future__ import annotations
 from concurrent.futures.process import BrokenProcessPool
 
 from prefect import get_run_logger
+from prefect.futures import PrefectFuture
 
 from tunaflow.components.data import DataSplits
 from tunaflow.components.extras import missing_package
@@ -17,6 +18,7 @@ from tunaflow.components.interrupt_guard import guard_worker_process
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.search import SearchResult, abort_search, close_search, open_search
 from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.search_report import report_beside, report_search
 from tunaflow.tasks.recovery import end_dead_work
 from tunaflow.tasks.worker import study_worker
 
@@ -56,14 +58,22 @@ def run_workers(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext, 
     return []
 
 
-def search_stage(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext) -> SearchResult:
+def search_stage(spec: ExperimentSpec, splits: DataSplits,
+                 ctx: TrackingContext) -> tuple[SearchResult, PrefectFuture | None]:
+    """The study's outcome, and the future of its report when that runs beside what follows (a
+    final training long enough to hide it): the caller joins it, and its result raises the
+    report's error. Otherwise the report is drawn here, and None comes back."""
     plan = open_search(spec, ctx)
     try:
         end_dead_work(spec, ctx)
         if plan.remaining:
             reports = run_workers(spec, splits, ctx, plan.search_run_id)
             get_run_logger().info(f"{len(reports)} worker(s) finished {sum(r.trials for r in reports)} trial(s)")
-        return close_search(spec, ctx, plan)
+        best = close_search(spec, ctx, plan)
     except BaseException:
         abort_search(ctx, plan)
         raise
+    if report_beside(best):
+        return best, report_search.submit(spec, ctx, best, beside=True)
+    report_search(spec, ctx, best)
+    return best, None

@@ -6,6 +6,7 @@ warm-started, and how the new model is registered), so the sequence lives here o
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from tunaflow.components.data import DataSplits
@@ -36,13 +37,23 @@ class TrainedCandidate:
 
 def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCandidate:
     """Load data, resolve the spec for it (task, metric, space, budget), build augmentation and model,
-    search, train the final model, evaluate."""
+    search, train the final model (the study's report drawn meanwhile), evaluate."""
     splits = load_data(spec, ctx)
     spec = define_space(spec, splits, ctx)
     build_augmentation_stage(spec, splits, ctx)
     build_model_stage(spec, splits, ctx)  # a network's summary, an estimator's, or the families auto chooses from
-    best = search_stage(spec, splits, ctx)
-    final = train_final(spec, best, splits, ctx)
+    best, report = search_stage(spec, splits, ctx)
+    if report is None:
+        final = train_final(spec, best, splits, ctx)
+    else:  # the study's report is drawn beside the final training, and joined after it
+        report_done = threading.Event()
+        report.add_done_callback(lambda _: report_done.set())
+        try:
+            final = train_final(spec, best, splits, ctx, report_done)
+        except Exception:
+            report.wait()  # the training's error is the one to raise; the report logged its own
+            raise
+        report.result()  # the report's error, if any, fails the run
     metrics = evaluate(spec, final, splits, ctx)
     return TrainedCandidate(splits, best, final, metrics, spec)
 

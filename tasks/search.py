@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import warnings
+import time
 from dataclasses import dataclass, field
 
-import mlflow
 import optuna
+from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, rank_families
@@ -22,8 +21,7 @@ from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerpr
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states
 from tunaflow.tasks.optuna.objective import FINISHED, FINISHED_NAMES
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
-from tunaflow.tasks.optuna.study_report import log_study_plots, study_importances, study_markdown
-from tunaflow.tasks.mlflow.tracking import TrackingContext
+from tunaflow.tasks.mlflow.tracking import TrackingContext, log_batch, log_dict_artifact, use_context_store
 from tunaflow.tasks.mlflow.trial_runs import end_trial_runs
 from tunaflow.tasks.optuna.warm_start import enqueue_warm_start
 from tunaflow.tasks import tags as keys
@@ -44,6 +42,7 @@ class SearchResult:
     best_values: list[float] = field(default_factory=list)
     pareto_front: list[dict] = field(default_factory=list)
     leaderboard: list[dict] = field(default_factory=list)  # LeaderboardRow.to_json() per family, best first
+    best_seconds: float = 0.0  # the chosen trial's duration: about what the final training will take
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,12 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
 
 @task(name="close search", cache_policy=NO_CACHE)
 def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -> SearchResult:
-    """The study's outcome, plots and report, once every worker is done."""
+    """The study's outcome once every worker is done: the trial to register and the leaderboard.
+
+    The search run stays open: its report (plots, importances, summaries) is drawn by
+    ``report_search`` (tasks/search_report.py) beside the final training, which ends it.
+    """
+    use_context_store(ctx)
     names = [o.metric for o in spec.search.objective_specs]
     study = optuna.load_study(study_name=spec.name, storage=open_storage(storage_url(spec)))
     trials = study.get_trials(deepcopy=False)
@@ -126,33 +130,27 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
     # written, left that trial's run RUNNING
     ended = {t.number: t.state.name for t in trials if t.state != optuna.trial.TrialState.RUNNING}
     end_trial_runs(ctx, spec.name, ended)
-    mlflow.set_tracking_uri(ctx.tracking_uri)
-    with mlflow.start_run(run_id=plan.search_run_id):
-        chosen = choose_trial(study, spec)
-        n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
-        n_finished = sum(s in FINISHED_NAMES for s in budget_states(trials))  # trained: duplicates are not
-        n_reused = sum(t.state in FINISHED for t in trials) - n_finished
-        front = [{"trial": t.number, "values": dict(zip(names, t.values)), "params": t.params}
-                 for t in (study.best_trials if spec.search.multi_objective else [chosen])]
-        mlflow.log_metrics({"best_value": chosen.values[0], "n_trials": n_finished, "n_reused": n_reused,
-                            "n_pruned": n_pruned,
-                            "n_failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
-                            "best_trial": chosen.number, "pareto_front_size": len(front)})
-        mlflow.log_dict({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
-                                    "params": chosen.params, "rule": spec.search.selection},
-                         "pareto_front": front}, "best_trial.json")
-        importances = study_importances(study, names)
-        log_study_plots(study, names, importances)
-        create_markdown_artifact(key=f"study-{_artifact_key(spec.name)}",
-                                 markdown=study_markdown(study, names, chosen, importances),
-                                 description=f"Optuna study {spec.name}")
-        board = rank_trials(trials, spec)
-        log_leaderboard(board, spec.name)
+    chosen = choose_trial(study, spec)
+    n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
+    n_finished = sum(s in FINISHED_NAMES for s in budget_states(trials))  # trained: duplicates are not
+    n_reused = sum(t.state in FINISHED for t in trials) - n_finished
+    front = [{"trial": t.number, "values": dict(zip(names, t.values)), "params": t.params}
+             for t in (study.best_trials if spec.search.multi_objective else [chosen])]
+    stamp = int(time.time() * 1000)
+    counts = {"best_value": chosen.values[0], "n_trials": n_finished, "n_reused": n_reused, "n_pruned": n_pruned,
+              "n_failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
+              "best_trial": chosen.number, "pareto_front_size": len(front)}
+    log_batch(plan.search_run_id, metrics=[Metric(k, float(v), stamp, 0) for k, v in counts.items()])
+    log_dict_artifact({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
+                                  "params": chosen.params, "rule": spec.search.selection},
+                       "pareto_front": front}, "best_trial.json", plan.search_run_id)
+    board = rank_trials(trials, spec)
     return SearchResult(
         study=spec.name, n_trials=n_finished, best_value=float(chosen.values[0]), best_params=dict(chosen.params),
         best_epoch=int(chosen.user_attrs.get("best_epoch", spec.train.epochs)), best_trial=chosen.number,
         search_run_id=plan.search_run_id, n_pruned=n_pruned, best_values=list(chosen.values), pareto_front=front,
         leaderboard=[row.to_json() for row in board],
+        best_seconds=chosen.duration.total_seconds() if chosen.duration else 0.0,
     )
 
 
@@ -170,20 +168,6 @@ def rank_trials(trials: list[optuna.trial.FrozenTrial], spec: ExperimentSpec) ->
     test_metric = "rmse" if spec.data.task == "regression" else "accuracy"
     return rank_families(summaries, spec.search.direction == "maximize", spec.search.objective_specs[0].metric,
                          test_metric)
-
-
-def log_leaderboard(board: list[LeaderboardRow], study: str) -> None:
-    """The board as a table artifact of the active (search) run and of the Prefect flow run (the
-    command line prints it once, at the end of the run)."""
-    if not board:
-        return
-    rows = [row.to_json() for row in board]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # MLflow's own pandas call (select_dtypes "object")
-        mlflow.log_table({key: [row[key] for row in rows] for key in rows[0]}, artifact_file="leaderboard.json")
-    create_table_artifact(table=rows, key=f"leaderboard-{_artifact_key(study)}",
-                          description=f"Model families of study {study}: best validation and test score, "
-                                      "trials and seconds")
 
 
 @task(name="abort search", cache_policy=NO_CACHE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from tunaflow.components.fitted import FittedEstimator, FittedNetwork
 from tunaflow.components.model_spec import SKLEARN_FAMILIES
 from tunaflow.components.objective import fit_sklearn
 from tunaflow.components.seeding import derive_seed
+from tunaflow.components.shared_cores import SharedCores
 from tunaflow.components.space import apply_params
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.trainer import fit_options, spec_augmentation, text_options, train_model
@@ -42,19 +44,23 @@ class FinalModel:
         return getattr(self.fitted, "module", None)
 
 
-def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str):
+def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str,
+                   beside_done: threading.Event | None = None):
     augmentation = spec_augmentation(final_spec, X, splits.n_outputs, splits.kind, seed, tuple(splits.embedded or ()),
                                      **text_options(splits))
     logger = get_run_logger()
 
-    def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
-        logger.info(f"final training epoch {epoch}/{epochs}: train_loss {metrics['train_loss']:.4f}"
-                    f"  {metrics['dur']:.1f}s")
+    with SharedCores(beside_done) as cores:
 
-    # the best trial's augmentation, logged here so retraining can reload what this model saw
-    log_augmentation(augmentation)
-    module, fit = train_model(final_spec, X, y, seed=seed, epochs=epochs, augmentation=augmentation,
-                              report=progress, **fit_options(splits))
+        def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
+            logger.info(f"final training epoch {epoch}/{epochs}: train_loss {metrics['train_loss']:.4f}"
+                        f"  {metrics['dur']:.1f}s")
+            cores.reclaim()
+
+        # the best trial's augmentation, logged here so retraining can reload what this model saw
+        log_augmentation(augmentation)
+        module, fit = train_model(final_spec, X, y, seed=seed, epochs=epochs, augmentation=augmentation,
+                                  report=progress, **fit_options(splits))
     log_batch(run_id, metrics=epoch_metrics(fit.history))
     fitted = FittedNetwork(module, splits.task, final_spec.model.family)
     mlflow.log_metrics({"n_params": fitted.n_params, "samples_per_second": fit.samples_per_second})
@@ -71,7 +77,10 @@ def _train_estimator(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed:
 
 
 @task(name="train final model", cache_policy=NO_CACHE)
-def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ctx: TrackingContext) -> FinalModel:
+def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ctx: TrackingContext,
+                beside_done: threading.Event | None = None) -> FinalModel:
+    """``beside_done``: unset while other work of this process (the study's report) runs beside
+    the training, which leaves it a core until then (components/shared_cores.py)."""
     final_spec = apply_params(spec, best.best_params)
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
@@ -82,7 +91,7 @@ def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ct
         if family in SKLEARN_FAMILIES:
             fitted = _train_estimator(final_spec, splits, X, y, seed)
         else:
-            fitted = _train_network(final_spec, splits, X, y, seed, best.best_epoch, run.info.run_id)
+            fitted = _train_network(final_spec, splits, X, y, seed, best.best_epoch, run.info.run_id, beside_done)
         with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
             info = log_fitted_model(fitted, final_spec, kind=splits.kind, classes=splits.classes,
                                     input_shape=splits.input_shape, feature_names=splits.feature_names,

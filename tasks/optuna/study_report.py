@@ -2,19 +2,24 @@
 
 PNG plots (matplotlib) are always drawn; the interactive HTML plot needs plotly, an
 optional extra (``tunaflow[plots]``): without it the run logs one line and goes on.
+
+``python -m tunaflow.tasks.optuna.study_report`` draws the report in a process of its own
+(tasks/search_report.py): the fANOVA forest and the plots are Python work that, in a thread
+beside the final training, would only take turns with it on the interpreter lock.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 import mlflow
 import optuna
-from prefect import get_run_logger
-from prefect.exceptions import MissingContextError
+from mlflow.tracking import MlflowClient
 
 from tunaflow.components.extras import missing_package
 from tunaflow.tasks.mlflow.tracking import log_figure_artifact
@@ -53,9 +58,10 @@ def _importance_figure(importances: dict[str, float], objective: str):
     return figure
 
 
-def log_study_plots(study: optuna.Study, objective_names: list[str], importances: dict[str, float]) -> None:
+def log_study_plots(study: optuna.Study, objective_names: list[str], importances: dict[str, float],
+                    run_id: str | None = None) -> None:
     """History, importances, parallel coordinates, slices (and the Pareto front) as PNG;
-    parallel coordinates also as interactive HTML."""
+    parallel coordinates also as interactive HTML; under ``run_id``, or the active run."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,20 +89,25 @@ def log_study_plots(study: optuna.Study, objective_names: list[str], importances
         for key, draw in figures.items():
             axes = draw()
             figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
-            log_figure_artifact(figure, f"plots/{key}.png")
+            log_figure_artifact(figure, f"plots/{key}.png", run_id)
         if "parallel_coordinate" in figures:
             _log_html(lambda: optuna.visualization.plot_parallel_coordinate(study, target=target, target_name=name),
-                      "plots/parallel_coordinate.html")
+                      "plots/parallel_coordinate.html", run_id)
 
 
 def _logger() -> logging.Logger:
+    if "prefect" not in sys.modules:  # the report's own process (see the module's note)
+        return logging.getLogger("tunaflow.report")
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
     try:
         return get_run_logger()
     except MissingContextError:  # called outside a flow run
         return logging.getLogger("tunaflow.report")
 
 
-def _log_html(draw, path: str) -> None:
+def _log_html(draw, path: str, run_id: str | None) -> None:
     """``draw()``'s plotly figure as a self-contained HTML artifact, or one line saying why not."""
     try:
         figure = draw()
@@ -106,7 +117,10 @@ def _log_html(draw, path: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / Path(path).name
         figure.write_html(local, include_plotlyjs=True)
-        mlflow.log_artifact(str(local), str(Path(path).parent))
+        if run_id is None:
+            mlflow.log_artifact(str(local), str(Path(path).parent))
+        else:
+            MlflowClient().log_artifact(run_id, str(local), str(Path(path).parent))
 
 
 def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optuna.trial.FrozenTrial,
@@ -135,3 +149,23 @@ def study_markdown(study: optuna.Study, objective_names: list[str], chosen: optu
         f"## {title}\n\n{header}\n{rows}\n\n"
         f"## Parameter importances ({objective_names[0]})\n\n| parameter | importance |\n|---|---|\n{imp}\n"
     )
+
+
+def draw_report(storage: str, study_name: str, objective_names: list[str], chosen: int, tracking_uri: str,
+                run_id: str) -> str:
+    """Importances and plots of a stored study under ``run_id``; its Markdown summary comes back."""
+    from tunaflow.tasks.optuna.storage import open_storage
+
+    optuna.logging.set_verbosity(logging.WARNING)
+    mlflow.set_tracking_uri(tracking_uri)
+    study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    importances = study_importances(study, objective_names)
+    log_study_plots(study, objective_names, importances, run_id)
+    return study_markdown(study, objective_names, study.get_trials(deepcopy=False)[chosen], importances)
+
+
+if __name__ == "__main__":
+    # arguments as JSON on stdin (a storage URL may hold a password: never on the command line);
+    # the summary as the last line of stdout
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    print(json.dumps({"markdown": draw_report(**json.loads(sys.stdin.read()))}))
