@@ -10,13 +10,14 @@ from typing import Callable, Generator
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import EpochTimer, GradientNormClipping, PassthroughScoring
+from skorch.callbacks import EpochTimer, GradientNormClipping
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
 
 from tunaflow.components.batch_scores import BatchAccuracy, BatchRegressionError
 from tunaflow.components.devices import resolve_device
 from tunaflow.components.errors import SpecError
+from tunaflow.components.lean_steps import LeanSteps
 from tunaflow.components.lr_schedulers import schedule_callbacks
 from tunaflow.components.models import weight_layers
 from tunaflow.components.seeding import random_state, set_random_state
@@ -98,7 +99,7 @@ def optimizer_params(train: TrainSpec) -> dict:
     return params
 
 
-class _Regularized:
+class _Regularized(LeanSteps):
     """skorch's net with L1 and L2 penalties on weights (never biases), per layer,
     extended only through skorch's public hooks.
 
@@ -108,9 +109,11 @@ class _Regularized:
 
     skorch calls every callback for every event of every batch, so the default callbacks
     are only those whose values tunaflow reads (``get_default_callbacks``): the epoch
-    timer, the train and validation losses and a validation score counted batch by
-    batch (``batch_scores``); no print log. ``fit_loop`` runs epoch by epoch and ends after an epoch whose
-    history row asks to stop (``stopping.PatienceStopping``); no exception is part of it.
+    timer and a validation score counted batch by batch (``batch_scores``); no print log.
+    The train and validation losses are recorded by the lean per-batch steps
+    (``lean_steps.LeanSteps``: no optimizer closure, no per-batch history rows).
+    ``fit_loop`` runs epoch by epoch and ends after an epoch whose history row asks to
+    stop (``stopping.PatienceStopping``); no exception is part of it.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, **kwargs):
@@ -121,8 +124,6 @@ class _Regularized:
     def get_default_callbacks(self):
         return [
             ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
             self.score_callback(),
         ]
 

@@ -193,7 +193,7 @@ def test_batch_size_and_epochs_are_searchable(splits):
         "train.epochs": {"type": "int", "low": 1, "high": 3}}}))
     check_space(spec)
     net = _fit(apply_params(spec, {"train.batch_size": 16, "train.epochs": 3}).model_copy(), splits)
-    assert len(net.history) == 3 and net.history[0, "batches", 0, "train_batch_size"] == 16
+    assert len(net.history) == 3 and net.history[0, "train_batch_count"] == math.ceil(len(splits.y_train) / 16)
 
 
 # bad input -----------------------------------------------------------------------------

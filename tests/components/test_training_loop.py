@@ -160,6 +160,60 @@ def test_valid_acc_counted_per_batch_is_the_accuracy_of_the_predictions():
     assert "print_log" not in dict(net.callbacks_)
 
 
+class BatchLosses(Callback):
+    """Each batch's loss and size as skorch hands them to ``on_batch_end``, per epoch and phase."""
+
+    def initialize(self):
+        self.epochs = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs.append({True: [], False: []})
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        self.epochs[-1][training].append((loss.item(), len(batch[0])))
+
+
+def test_epoch_losses_are_the_batch_size_weighted_means_of_the_batch_losses():
+    seen = BatchLosses()
+    net = _net(_spec(epochs=3, batch_size=40, early_stopping={"enabled": False}), callbacks=[("seen", seen)])
+    _run(net)
+    for row, phases in zip(net.history, seen.epochs):
+        assert row["train_batch_count"] == 3 and [n for _, n in phases[True]] == [40, 40, 16]
+        for training, key in ((True, "train_loss"), (False, "valid_loss")):
+            pairs = phases[training]
+            assert row[key] == pytest.approx(sum(v * n for v, n in pairs) / sum(n for _, n in pairs), rel=1e-9)
+
+
+class GradientsSeen(Callback):
+    def initialize(self):
+        self.calls = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.calls.append([name for name, _ in named_parameters])
+
+
+def test_on_grad_computed_is_announced_once_per_batch_with_the_parameters():
+    seen = GradientsSeen()
+    net = _net(_spec(epochs=2, early_stopping={"enabled": False}), callbacks=[("grads", seen)])
+    _run(net)
+    assert len(seen.calls) == 2 * math.ceil(len(TRAIN[1]) / 32)
+    assert seen.calls[0] == [name for name, _ in net.module_.named_parameters()]
+
+
+def test_an_optimizer_that_evaluates_the_loss_several_times_gets_skorchs_closure_step():
+    seen = GradientsSeen()
+    module = prepare_module(_spec(), TRAIN[0], 2, "tabular", 0)
+    net = RegularizedClassifier(module, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.LBFGS,
+                                optimizer__max_iter=4, lr=0.5, max_epochs=3, batch_size=len(TRAIN[1]),
+                                train_split=None, callbacks=[("grads", seen)], verbose=0)
+    net.fit(torch.as_tensor(TRAIN[0]), torch.as_tensor(TRAIN[1]))
+    assert len(seen.calls) > 3  # the closure ran more than once per step (one batch per epoch)
+    losses = list(net.history[:, "train_loss"])
+    assert losses[-1] < losses[0]
+
+
 # learning-rate schedules ----------------------------------------------------------------
 
 def _rates(spec, **options):
