@@ -35,3 +35,30 @@ def test_trial_runs_left_running_are_ended_with_their_trials_state(tunaflow_home
     assert ended[1].info.status == "FAILED" and ended[1].data.tags["tunaflow.trial_state"] == "FAIL"
     assert ended[2].info.status == "RUNNING"
     assert end_trial_runs(ctx, "orphans", {0: "COMPLETE"}) == 0  # ended once
+
+
+def test_runs_of_a_dead_process_end_killed_but_those_of_trials_still_running_wait_for_their_trial(tunaflow_home):
+    import subprocess
+    import sys
+
+    from tunaflow.components.processes import process_identity
+    from tunaflow.tasks.mlflow.dead_runs import end_dead_runs
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    dead = process_identity(child.pid)
+    child.kill()
+    child.wait()
+    uri = use_tracking_store()
+    experiment = ensure_experiment("dead")
+    client = MlflowClient(uri)
+
+    def run(**tags) -> str:
+        return client.create_run(experiment, tags={"tunaflow.owner": dead, **tags}).info.run_id
+
+    search = run(**{"tunaflow.stage": "search", "tunaflow.study": "dead"})
+    trial = {n: run(**{"tunaflow.stage": "trial", "tunaflow.study": "dead", "tunaflow.trial": str(n)}) for n in (4, 5)}
+    # trial 4 is still RUNNING in the study: failing it (later, by whoever finds its worker dead) ends its run
+    assert end_dead_runs(uri, experiment, {("dead", 4), ("other", 5)}) == 2
+    assert client.get_run(trial[4]).info.status == "RUNNING"
+    assert client.get_run(trial[5]).info.status == client.get_run(search).info.status == "KILLED"
+    assert end_dead_runs(uri, experiment) == 1 and client.get_run(trial[4]).info.status == "KILLED"
