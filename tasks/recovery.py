@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import optuna
-from optuna.trial import TrialState
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -20,8 +19,8 @@ from tunaflow.tasks.worker import StaleTrialHandler
 @task(name="end dead runs", cache_policy=NO_CACHE)
 def end_dead_work(spec: ExperimentSpec, ctx: TrackingContext) -> dict:
     """Before this run's workers start: trials of dead workers of this host FAIL (each retried
-    once, as a stale trial is), then the experiment's MLflow runs whose process died KILLED (but
-    those of trials still RUNNING: their runs end FAILED with their trials).
+    once, as a stale trial is), then the experiment's MLflow runs whose process died KILLED (a trial's
+    run ends with its trial).
 
     Trials of workers on other hosts are left to their heartbeat.
     """
@@ -29,10 +28,7 @@ def end_dead_work(spec: ExperimentSpec, ctx: TrackingContext) -> dict:
     storage = open_storage(storage_url(spec))
     study = optuna.load_study(study_name=spec.name, storage=storage)
     failed = fail_dead_trials(study, storage, StaleTrialHandler(ctx), orphan_after=3 * spec.search.heartbeat)
-    # read after: a trial whose worker died just now is failed later, by the heartbeat or the
-    # next worker's look, and its run with it (FAILED, not KILLED)
-    running = {(spec.name, t.number) for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    killed = end_dead_runs(ctx.tracking_uri, ctx.experiment_id, running)
+    killed = end_dead_runs(ctx.tracking_uri, ctx.experiment_id)
     if failed or killed:
         get_run_logger().info(f"a process on this study had died: trial(s) {failed or 'none'} failed "
                               f"(retried once), {killed} MLflow run(s) ended KILLED")

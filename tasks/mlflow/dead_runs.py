@@ -55,26 +55,20 @@ def _kill(client: MlflowClient, run: Run) -> None:
     client.set_terminated(run.info.run_id, status="KILLED")
 
 
-def _trial_of(run: Run) -> tuple[str, int] | None:
-    tags = run.data.tags
-    if tags.get(keys.STAGE) != "trial" or not tags.get(keys.TRIAL, "").isdigit():
-        return None
-    return tags.get(keys.STUDY, ""), int(tags[keys.TRIAL])
-
-
-def end_dead_runs(tracking_uri: str, experiment_id: str, running_trials: set[tuple[str, int]] = frozenset()) -> int:
+def end_dead_runs(tracking_uri: str, experiment_id: str) -> int:
     """End KILLED the RUNNING runs of the experiment whose owning process is gone; how many.
 
-    The run of a trial still RUNNING in its study (``running_trials``: study and number) is
-    spared: whoever fails that trial ends its run FAILED. Its worker may have died between
-    the caller's look at the study and this one; a run KILLED here would never be FAILED.
+    A trial's run is left to its trial: whoever fails the trial in the study ends the run
+    FAILED (tasks/mlflow/trial_runs.py), and the search's close ends that of a trial the
+    study finished. A trial committed by a worker killed a moment ago may not be visible
+    here yet: its run ended KILLED now would never be marked FAILED with its trial.
     """
     client = MlflowClient(tracking_uri)
     running = client.search_runs([experiment_id], "attributes.status = 'RUNNING'", max_results=5000)
     lineage = RunLineage(client, running)
     ended = 0
     for run in running:
-        if _trial_of(run) in running_trials:
+        if run.data.tags.get(keys.STAGE) == "trial":
             continue
         owner = lineage.owner(run)
         if owner and identity_is_dead(owner):

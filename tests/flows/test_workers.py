@@ -100,7 +100,8 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_the_study_reaches_its_budge
     assert sum(t.state in FINISHED for t in after) == 6 and not any(t.state.name == "RUNNING" for t in after)
     assert {n: (by_number[n].params, by_number[n].values) for n in before} == before
     run = _trial_runs(client, experiment, "killed")[doomed.number]
-    assert run.info.status == "FAILED" and run.data.tags["tunaflow.trial_state"] == "FAIL"
+    assert run.info.status == "FAILED" and run.data.tags["tunaflow.trial_state"] == "FAIL", \
+        (run.info, run.data.tags, (tmp_path / "survivor.log").read_text()[-4000:])
 
 
 

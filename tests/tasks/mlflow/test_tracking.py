@@ -37,7 +37,8 @@ def test_trial_runs_left_running_are_ended_with_their_trials_state(tunaflow_home
     assert end_trial_runs(ctx, "orphans", {0: "COMPLETE"}) == 0  # ended once
 
 
-def test_runs_of_a_dead_process_end_killed_but_those_of_trials_still_running_wait_for_their_trial(tunaflow_home):
+
+def test_runs_of_a_dead_process_end_killed_but_its_trial_runs_end_with_their_trials(tunaflow_home):
     import subprocess
     import sys
 
@@ -51,14 +52,12 @@ def test_runs_of_a_dead_process_end_killed_but_those_of_trials_still_running_wai
     uri = use_tracking_store()
     experiment = ensure_experiment("dead")
     client = MlflowClient(uri)
-
-    def run(**tags) -> str:
-        return client.create_run(experiment, tags={"tunaflow.owner": dead, **tags}).info.run_id
-
-    search = run(**{"tunaflow.stage": "search", "tunaflow.study": "dead"})
-    trial = {n: run(**{"tunaflow.stage": "trial", "tunaflow.study": "dead", "tunaflow.trial": str(n)}) for n in (4, 5)}
-    # trial 4 is still RUNNING in the study: failing it (later, by whoever finds its worker dead) ends its run
-    assert end_dead_runs(uri, experiment, {("dead", 4), ("other", 5)}) == 2
-    assert client.get_run(trial[4]).info.status == "RUNNING"
-    assert client.get_run(trial[5]).info.status == client.get_run(search).info.status == "KILLED"
-    assert end_dead_runs(uri, experiment) == 1 and client.get_run(trial[4]).info.status == "KILLED"
+    tags = {"tunaflow.owner": dead, "tunaflow.study": "dead"}
+    search = client.create_run(experiment, tags={**tags, "tunaflow.stage": "search"}).info.run_id
+    trial = client.create_run(experiment, tags={**tags, "tunaflow.stage": "trial", "tunaflow.trial": "4"}).info.run_id
+    assert end_dead_runs(uri, experiment) == 1
+    assert client.get_run(search).info.status == "KILLED"
+    # the dead worker's trial, failed in the study by whoever finds it, ends its run FAILED
+    assert client.get_run(trial).info.status == "RUNNING"
+    assert end_trial_runs(TrackingContext(uri, experiment, parent_run_id=""), "dead", {4: "FAIL"}) == 1
+    assert client.get_run(trial).info.status == "FAILED"
