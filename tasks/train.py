@@ -44,6 +44,12 @@ class FinalModel:
         return getattr(self.fitted, "module", None)
 
 
+def progress_due(epoch: int, epochs: int, quiet_seconds: float) -> bool:
+    """Whether the final training says where it is: at the first and last epoch, every tenth of
+    the epochs, and after 10 s without a line (a line per epoch of a 300-epoch fit is noise)."""
+    return epoch in (1, epochs) or epoch % max(1, epochs // 10) == 0 or quiet_seconds >= 10.0
+
+
 def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str,
                    beside_done: threading.Event | None = None):
     augmentation = spec_augmentation(final_spec, X, splits.n_outputs, splits.kind, seed, tuple(splits.embedded or ()),
@@ -51,10 +57,13 @@ def _train_network(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: i
     logger = get_run_logger()
 
     with SharedCores(beside_done) as cores:
+        said = [time.monotonic()]
 
         def progress(epoch: int, metrics: dict) -> None:  # a long final training is not silent
-            logger.info(f"final training epoch {epoch}/{epochs}: train_loss {metrics['train_loss']:.4f}"
-                        f"  {metrics['dur']:.1f}s")
+            if progress_due(epoch, epochs, time.monotonic() - said[0]):
+                logger.info(f"final training epoch {epoch}/{epochs}: train_loss {metrics['train_loss']:.4f}"
+                            f"  {metrics['dur']:.1f}s")
+                said[0] = time.monotonic()
             cores.reclaim()
 
         # the best trial's augmentation, logged here so retraining can reload what this model saw

@@ -108,7 +108,7 @@ def test_console_script_runs_end_to_end_with_json_and_a_clean_console(tmp_path):
     assert "Traceback" not in console
     assert "| ERROR" not in console and "| WARNING" not in console
     assert "trial 3/3" in console  # the per-trial progress line
-    assert "final training epoch 1/" in console  # and one per epoch of the final training
+    assert "final training epoch 1/" in console  # and the final training's progress
 
 
 @pytest.mark.parametrize("uri,message", [
