@@ -114,8 +114,7 @@ def select_ensemble(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingConte
         logger.info("ensemble: fewer than two trials with out-of-sample predictions; the best trial alone")
         return None
     metric = spec.search.objective_specs[0].metric
-    choice = choose_ensemble(predictions, y, splits.task, settings.size, metric, spec.search.direction == "maximize",
-                             splits.n_outputs)
+    choice = choose_ensemble(predictions, y, splits.task, settings.size, metric, splits.n_outputs)
     if choice.improves and (extra := _extra_refit_seconds(trials, choice.members, spec)) > _refit_allowance(spec):
         logger.info(f"ensemble: retraining its members would take about {extra:.0f} s more than the best trial "
                     f"(allowed: {_refit_allowance(spec):.0f} s); the best trial alone")
