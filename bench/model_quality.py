@@ -127,8 +127,10 @@ def run_tunaflow(table: Table, workdir: Path) -> dict:
     measured = {"score": metrics["accuracy"]} if table.task == "classification" else \
         {"score": metrics["r2"], "rmse": metrics["rmse"]}
     board = result.get("leaderboard") or []
-    return {**measured, "seconds": seconds, "n_trials": result["n_trials"],
-            "family": result.get("best_params", {}).get("model.family", ""),
+    family = result.get("best_params", {}).get("model.family", "")
+    if board and board[0]["family"] == "ensemble":  # the registered model: members of the families below
+        family = f"ensemble of {board[0]['trials']}"
+    return {**measured, "seconds": seconds, "n_trials": result["n_trials"], "family": family,
             "leaderboard": board}
 
 

@@ -23,7 +23,7 @@ from tunaflow.components.secrets import mask_url
 RESUMABLE = (
     "search.sampler", "search.pruner", "search.patience", "search.selection", "search.n_trials",
     "search.timeout", "search.workers", "search.heartbeat", "search.cluster", "search.storage",
-    "search.warm_start", "train.learning_curve", "train.device", "tracking",
+    "search.warm_start", "search.ensemble", "train.learning_curve", "train.device", "tracking",
 )
 
 _MISSING = object()
@@ -79,7 +79,7 @@ def legacy_digest(spec) -> str:
     """The digest studies recorded before the fingerprint (every setting but the budget, workers,
     heartbeat, cluster, storage and tracking), so that such a study resumes unchanged."""
     tree = spec.model_dump(mode="json")
-    for key in ("n_trials", "timeout", "workers", "storage", "heartbeat", "cluster"):
+    for key in ("n_trials", "timeout", "workers", "storage", "heartbeat", "cluster", "ensemble"):
         tree["search"].pop(key, None)
     tree.pop("tracking")
     tree["train"].pop("device", None)  # added after such studies were made

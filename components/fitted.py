@@ -53,6 +53,26 @@ class FittedEstimator:
         return 0
 
 
+@dataclass
+class FittedEnsemble:
+    """Fitted models of any family, averaged with ``weights`` (ensemble selection's counts):
+    probabilities for classification, values (in the target's units) for regression."""
+
+    members: list
+    weights: list[int]
+    task: str = "classification"
+    family: str = "ensemble"
+
+    def predict_output(self, X: np.ndarray) -> np.ndarray:
+        from tunaflow.components.ensemble_selection import weighted_output
+
+        return weighted_output([m.predict_output(X) for m in self.members], self.weights)
+
+    @property
+    def n_params(self) -> int:
+        return sum(m.n_params for m in self.members)
+
+
 def flat_rows(X: np.ndarray) -> np.ndarray:
     """Images become one row of pixels each: what a scikit-learn estimator reads."""
     X = np.asarray(X, dtype=np.float32)

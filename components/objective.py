@@ -18,6 +18,7 @@ from tunaflow.components.data import DataSplits
 from tunaflow.components.fitted import FittedEstimator, FittedNetwork, flat_rows, primary_score
 from tunaflow.components.metrics import validation_metrics
 from tunaflow.components.model_spec import SKLEARN_FAMILIES
+from tunaflow.components.out_of_sample import MAX_STORED_VALUES, empty_predictions
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.sklearn_models import build_estimator, fit_estimator
 from tunaflow.components.spec import ExperimentSpec
@@ -45,6 +46,7 @@ class TrialOutcome:
     samples_per_second: float = 0.0
     test_score: float | None = None
     family: str = ""
+    predictions: np.ndarray | None = None  # out-of-sample (components/out_of_sample.py), when asked for
 
     @property
     def value(self) -> float:
@@ -118,8 +120,21 @@ def _network_kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
     modules, fits, epochs, scores = zip(*(finished[k] for k in range(len(runs))))
     history = _fold_history(scores)
     mean = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
+    predictions = None
+    if _keeps_predictions(spec, splits, len(y)):
+        predictions = empty_predictions(len(y), splits.task, splits.n_outputs)
+        for module, (_, val) in zip(modules, folds):
+            predictions[val] = FittedNetwork(module, splits.task).predict_output(X[val])
     return (FittedNetwork(modules[-1], splits.task, spec.model.family), mean, int(statistics.median(epochs)),
-            history, sum(fit.seconds for fit in fits), statistics.mean(fit.samples_per_second for fit in fits))
+            history, sum(fit.seconds for fit in fits), statistics.mean(fit.samples_per_second for fit in fits),
+            predictions)
+
+
+def _keeps_predictions(spec: ExperimentSpec, splits: DataSplits, n_rows: int) -> bool:
+    """Out-of-sample predictions are kept for ensemble selection, which needs one objective, and
+    only while they are small enough to store with the trial."""
+    return (spec.search.ensemble.mode == "on" and not spec.search.multi_objective
+            and n_rows * splits.n_outputs <= MAX_STORED_VALUES)
 
 
 def _fold_history(scores) -> list[dict]:
@@ -133,8 +148,9 @@ def _network(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
     module, fit = train_model(spec, splits.X_train, splits.y_train, seed=seed, valid=(splits.X_val, splits.y_val),
                               report=report, **fit_options(splits))
     epoch, metrics = _kept_score(fit, spec, splits.task)
-    return (FittedNetwork(module, splits.task, spec.model.family), metrics, epoch, fit.history, fit.seconds,
-            fit.samples_per_second)
+    fitted = FittedNetwork(module, splits.task, spec.model.family)
+    predictions = fitted.predict_output(splits.X_val) if _keeps_predictions(spec, splits, len(splits.y_val)) else None
+    return fitted, metrics, epoch, fit.history, fit.seconds, fit.samples_per_second, predictions
 
 
 def fit_sklearn(spec: ExperimentSpec, splits: DataSplits, X: np.ndarray, y: np.ndarray, seed: int,
@@ -157,17 +173,22 @@ def _sklearn(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
         n = len(splits.y_train)
         pairs = [(np.arange(n), np.arange(n, len(y)))]
     scores, seconds = [], 0.0
+    predictions = empty_predictions(len(y), splits.task, splits.n_outputs)
     for k, (train, val) in enumerate(pairs, start=1):
         start = time.perf_counter()
         fitted = fit_sklearn(spec, splits, X[train], y[train], derive_seed(seed, "fold", k), single_thread)
         seconds += time.perf_counter() - start
-        scores.append(validation_metrics(splits.task, y[val], fitted.predict_output(X[val]), splits.n_outputs))
+        predictions[val] = fitted.predict_output(X[val])
+        scores.append(validation_metrics(splits.task, y[val], predictions[val], splits.n_outputs))
     metrics = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
     if report:
         report(1, dict(metrics))
     history = _fold_history(scores) if len(scores) > 1 else [{"epoch": 1, **metrics}]
     rows = sum(len(train) for train, _ in pairs)
-    return fitted, metrics, 1, history, seconds, rows / max(seconds, 1e-9)
+    if spec.search.validation.scheme != "kfold":
+        predictions = predictions[len(splits.y_train):]  # the validation rows (out_of_sample_targets' order)
+    return (fitted, metrics, 1, history, seconds, rows / max(seconds, 1e-9),
+            predictions if _keeps_predictions(spec, splits, len(predictions)) else None)
 
 
 def evaluate_config(
@@ -188,7 +209,7 @@ def evaluate_config(
     if family == "auto":
         raise ValueError("model.family: auto is resolved by the search space; a trial needs a concrete family")
     run = _sklearn if family in SKLEARN_FAMILIES else _network
-    fitted, metrics, epoch, history, seconds, rate = run(spec, splits, seed, report)
+    fitted, metrics, epoch, history, seconds, rate, predictions = run(spec, splits, seed, report)
     metrics["n_params"] = float(fitted.n_params)
     if any(o.metric == "latency_ms" for o in spec.search.objective_specs):
         metrics["latency_ms"] = inference_latency_ms(fitted, splits.X_val)
@@ -200,5 +221,5 @@ def evaluate_config(
     return TrialOutcome(
         values=[metrics[o.metric] for o in spec.search.objective_specs], metrics=metrics, best_epoch=epoch,
         history=history, n_params=int(metrics["n_params"]), seconds=seconds, samples_per_second=rate,
-        test_score=test_score, family=family,
+        test_score=test_score, family=family, predictions=predictions,
     )

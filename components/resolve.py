@@ -133,6 +133,9 @@ def resolve_experiment(spec: ExperimentSpec, splits) -> ExperimentSpec:
     if tree["tracking"]["promotion_metric"] == "auto":
         tree["tracking"]["promotion_metric"] = _PROMOTION[profile.task]
     search.update(space=_dump(space), n_trials=n_trials, timeout=timeout)
+    if search["ensemble"]["mode"] == "auto":  # the minimal spec's study, which chooses the family, ensembles
+        choosing = spec.model.family == "auto" and not spec.search.multi_objective
+        search["ensemble"]["mode"] = "on" if choosing else "off"
     if defaults:
         given = search["warm_start"]["params"]
         search["warm_start"]["params"] = [*(d for d in defaults if d not in given), *given]
@@ -152,4 +155,6 @@ def describe_resolution(spec: ExperimentSpec) -> str:
     fields = len(all_paths(space) - {"model.family"})
     validation = spec.search.validation
     scored = f", each scored by {validation.folds}-fold cross-validation" if validation.scheme == "kfold" else ""
-    return f"searching {fields} field(s) over {families} for up to {' / '.join(limits)}{scored}"
+    ensemble = (f", then an ensemble of up to {spec.search.ensemble.candidates} best trials"
+                if spec.search.ensemble.mode == "on" else "")
+    return f"searching {fields} field(s) over {families} for up to {' / '.join(limits)}{scored}{ensemble}"

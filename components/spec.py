@@ -144,6 +144,26 @@ class ValidationSpec(_Section):
     folds: int = Field(default=5, ge=2, le=20)
 
 
+class EnsembleSpec(_Section):
+    """Ensemble selection after the search (Caruana et al. 2004): the best trials' out-of-sample
+    predictions averaged with integer weights, registered when they beat the best single trial."""
+
+    mode: Literal["auto", "on", "off"] = Field(
+        default="auto", description="on: an ensemble when it scores better out-of-sample than the best trial "
+                                    "(one objective only); off: the best trial alone; auto: on when the study "
+                                    "chooses the family (model.family: auto), else off.")
+    size: int = Field(default=25, ge=1, le=200, description="Rounds of greedy selection (members, with repeats).")
+    candidates: int = Field(default=25, ge=2, le=200, description="How many of the best trials may be members.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        # `ensemble: off` (YAML reads bare on/off as booleans) or `ensemble: auto`
+        if isinstance(value, bool):
+            return {"mode": "on" if value else "off"}
+        return {"mode": value} if isinstance(value, str) else value
+
+
 class WarmStartSpec(_Section):
     """Trials to run first: given parameter sets, an earlier study's best, a registered model's."""
 
@@ -183,6 +203,7 @@ class SearchSpec(_Section):
         description="Which Pareto-optimal trial to register: best on the primary objective, or the knee.")
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
+    ensemble: EnsembleSpec = Field(default_factory=EnsembleSpec)
     space: dict[str, Distribution] | None = Field(
         default=None, description="Dotted spec paths to distributions; absent: the default space for the "
                                   "data's modality and the model family.")

@@ -14,6 +14,7 @@ from tunaflow.components.spec import ExperimentSpec
 from tunaflow.flows.search import search_stage
 from tunaflow.tasks.augment import build_augmentation_stage
 from tunaflow.tasks.data import load_data
+from tunaflow.tasks.ensemble import record_ensemble, select_ensemble
 from tunaflow.tasks.evaluate import evaluate
 from tunaflow.tasks.learning_curve import learning_curve_stage
 from tunaflow.tasks.model import build_model_stage
@@ -37,24 +38,28 @@ class TrainedCandidate:
 
 def train_and_evaluate(spec: ExperimentSpec, ctx: TrackingContext) -> TrainedCandidate:
     """Load data, resolve the spec for it (task, metric, space, budget), build augmentation and model,
-    search, train the final model (the study's report drawn meanwhile), evaluate."""
+    search, select an ensemble of the best trials, train the final model (the study's report drawn
+    meanwhile), evaluate."""
     splits = load_data(spec, ctx)
     spec = define_space(spec, splits, ctx)
     build_augmentation_stage(spec, splits, ctx)
     build_model_stage(spec, splits, ctx)  # a network's summary, an estimator's, or the families auto chooses from
     best, report = search_stage(spec, splits, ctx)
+    ensemble = select_ensemble(spec, splits, ctx, best)  # None: the best trial alone
     if report is None:
-        final = train_final(spec, best, splits, ctx)
+        final = train_final(spec, best, splits, ctx, ensemble=ensemble)
     else:  # the study's report is drawn beside the final training, and joined after it
         report_done = threading.Event()
         report.add_done_callback(lambda _: report_done.set())
         try:
-            final = train_final(spec, best, splits, ctx, report_done)
+            final = train_final(spec, best, splits, ctx, report_done, ensemble=ensemble)
         except Exception:
             report.wait()  # the training's error is the one to raise; the report logged its own
             raise
         report.result()  # the report's error, if any, fails the run
     metrics = evaluate(spec, final, splits, ctx)
+    if ensemble is not None:
+        best.leaderboard = record_ensemble(spec, ctx, best, ensemble, metrics, final.seconds)
     return TrainedCandidate(splits, best, final, metrics, spec)
 
 

@@ -82,14 +82,18 @@ def draw_in_process(arguments: dict) -> str:
     return json.loads(proc.stdout.strip().splitlines()[-1])["markdown"]
 
 
-def log_leaderboard(client: MlflowClient, run_id: str, rows: list[dict], study: str) -> None:
+def log_leaderboard(client: MlflowClient, run_id: str, rows: list[dict], study: str,
+                    added: list[dict] | None = None) -> None:
     """The board as a table artifact of the search run and of the Prefect flow run (the command
-    line prints it once, at the end of the run)."""
+    line prints it once, at the end of the run). ``added``: rows new to a board logged before,
+    which MLflow appends to its table (the ensemble's)."""
     if not rows:
         return
+    table = rows if added is None else added
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # MLflow's own pandas call (select_dtypes "object")
-        client.log_table(run_id, {key: [row[key] for row in rows] for key in rows[0]}, artifact_file="leaderboard.json")
+        client.log_table(run_id, {key: [row[key] for row in table] for key in table[0]},
+                         artifact_file="leaderboard.json")
     create_table_artifact(table=rows, key=f"leaderboard-{_artifact_key(study)}",
                           description=f"Model families of study {study}: best validation and test score, "
                                       "trials and seconds")

@@ -1,4 +1,5 @@
-"""Stage: train the final model on train+validation with the best parameters, and log it."""
+"""Stage: train the final model on train+validation with the best parameters (or the ensemble's
+members, each with its own), and log it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.fitted import FittedEstimator, FittedNetwork
+from tunaflow.components.fitted import FittedEnsemble, FittedEstimator, FittedNetwork
 from tunaflow.components.model_spec import SKLEARN_FAMILIES
 from tunaflow.components.objective import fit_sklearn
 from tunaflow.components.seeding import derive_seed
@@ -23,6 +24,7 @@ from tunaflow.components.space import apply_params
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.trainer import fit_options, spec_augmentation, text_options, train_model
 from tunaflow.tasks.augment import log_augmentation
+from tunaflow.tasks.ensemble import EnsemblePlan
 from tunaflow.tasks.mlflow.pyfunc import log_fitted_model, split_input
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_batch, stage_run
@@ -32,11 +34,12 @@ from tunaflow.tasks.mlflow.tracking import TrackingContext, epoch_metrics, log_b
 class FinalModel:
     """The trained final model (any family, ``components/fitted.py``) and where MLflow keeps it."""
 
-    fitted: FittedNetwork | FittedEstimator
+    fitted: FittedNetwork | FittedEstimator | FittedEnsemble
     model_uri: str
     run_id: str
     epochs: int
     spec: ExperimentSpec
+    seconds: float = 0.0  # the training of the model (every member's, for an ensemble)
 
     @property
     def module(self):
@@ -85,25 +88,53 @@ def _train_estimator(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed:
     return fitted
 
 
+def fit_configuration(final_spec: ExperimentSpec, splits: DataSplits, X, y, seed: int, epochs: int, run_id: str,
+                      beside_done: threading.Event | None = None) -> FittedNetwork | FittedEstimator:
+    """One configuration (a trial's spec) fitted on (X, y): a scikit-learn family once, a network for ``epochs``."""
+    if final_spec.model.family in SKLEARN_FAMILIES:
+        return _train_estimator(final_spec, splits, X, y, seed)
+    return _train_network(final_spec, splits, X, y, seed, epochs, run_id, beside_done)
+
+
+def _fit_ensemble(spec: ExperimentSpec, plan: EnsemblePlan, splits: DataSplits, X, y, run_id: str,
+                  beside_done: threading.Event | None) -> tuple[FittedEnsemble, list[ExperimentSpec]]:
+    specs = [apply_params(spec, member.params) for member in plan.members]
+    members = [fit_configuration(member_spec, splits, X, y, derive_seed(spec.seed, "final", member.trial),
+                                 member.epochs, run_id, beside_done)
+               for member_spec, member in zip(specs, plan.members)]
+    mlflow.log_dict(plan.to_json(), "ensemble.json")
+    return FittedEnsemble(members, [m.weight for m in plan.members], splits.task), specs
+
+
 @task(name="train final model", cache_policy=NO_CACHE)
 def train_final(spec: ExperimentSpec, best: SearchResult, splits: DataSplits, ctx: TrackingContext,
-                beside_done: threading.Event | None = None) -> FinalModel:
-    """``beside_done``: unset while other work of this process (the study's report) runs beside
+                beside_done: threading.Event | None = None, ensemble: EnsemblePlan | None = None) -> FinalModel:
+    """The best configuration, or each member of ``ensemble``, refitted on train+validation.
+
+    ``beside_done``: unset while other work of this process (the study's report) runs beside
     the training, which leaves it a core until then (components/shared_cores.py)."""
     final_spec = apply_params(spec, best.best_params)
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
-    seed = derive_seed(spec.seed, "final")
     family = final_spec.model.family
+    member_specs = None
+    start = time.perf_counter()
     with stage_run(ctx, "final_training") as run:
-        mlflow.log_params({**best.best_params, "family": family, "epochs": best.best_epoch, "n_samples": len(y)})
-        if family in SKLEARN_FAMILIES:
-            fitted = _train_estimator(final_spec, splits, X, y, seed)
+        params = {**best.best_params, "family": family, "epochs": best.best_epoch, "n_samples": len(y)}
+        if ensemble is not None:
+            params.update(family="ensemble", ensemble_members=" ".join(
+                f"#{m.trial}:{m.family}x{m.weight}" for m in ensemble.members))
+        mlflow.log_params(params)
+        if ensemble is None:
+            fitted = fit_configuration(final_spec, splits, X, y, derive_seed(spec.seed, "final"), best.best_epoch,
+                                       run.info.run_id, beside_done)
         else:
-            fitted = _train_network(final_spec, splits, X, y, seed, best.best_epoch, run.info.run_id, beside_done)
+            fitted, member_specs = _fit_ensemble(spec, ensemble, splits, X, y, run.info.run_id, beside_done)
+        seconds = time.perf_counter() - start
         with tempfile.TemporaryDirectory(prefix="tunaflow-") as workdir:
             info = log_fitted_model(fitted, final_spec, kind=splits.kind, classes=splits.classes,
                                     input_shape=splits.input_shape, feature_names=splits.feature_names,
                                     example=splits.X_test[:5], workdir=Path(workdir), encoder=splits.encoder,
-                                    embedded=splits.embedded or (), raw_example=split_input(splits, 5))
-    return FinalModel(fitted, info.model_uri, run.info.run_id, best.best_epoch, final_spec)
+                                    embedded=splits.embedded or (), raw_example=split_input(splits, 5),
+                                    member_specs=member_specs)
+    return FinalModel(fitted, info.model_uri, run.info.run_id, best.best_epoch, final_spec, seconds)

@@ -2,6 +2,7 @@
 
 One class serves every family: a network stores its weights (``weights.pt``), a scikit-learn
 family its fitted estimator (``estimator.joblib``); ``config.json`` says which, and the task.
+An ensemble stores each member's as ``member<i>_...`` and its members' specs and weights.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 import torch
 
 from tunaflow.components.data import DataSplits
-from tunaflow.components.fitted import FittedEstimator, FittedNetwork, output_labels
+from tunaflow.components.fitted import FittedEnsemble, FittedEstimator, FittedNetwork, output_labels
 from tunaflow.components.model_spec import SKLEARN_FAMILIES
 from tunaflow.components.models import build_module
 from tunaflow.components.secrets import mask_tree
@@ -80,20 +81,26 @@ with _without_type_hint_advice():
             return output_labels(output, self.task, self.classes)
 
 
-def load_fitted(spec: ExperimentSpec, config: dict, artifacts: dict) -> FittedNetwork | FittedEstimator:
+def load_fitted(spec: ExperimentSpec, config: dict, artifacts: dict,
+                prefix: str = "") -> FittedNetwork | FittedEstimator | FittedEnsemble:
     """The fitted model a logged config and its artifacts describe (models logged before the
-    families came hold a network for classification and no task in their config)."""
+    families came hold a network for classification and no task in their config); an ensemble's
+    members are read from the artifacts named ``member<i>_...``, each with its own spec."""
     task, family = config.get("task", "classification"), spec.model.family
+    if config.get("members") and not prefix:
+        members = [load_fitted(ExperimentSpec.model_validate(m["spec"]), config, artifacts, f"member{i}_")
+                   for i, m in enumerate(config["members"])]
+        return FittedEnsemble(members, [m["weight"] for m in config["members"]], task)
     if family in SKLEARN_FAMILIES:
         import joblib
 
-        return FittedEstimator(joblib.load(artifacts["estimator"]), task, family, len(config["classes"]))
+        return FittedEstimator(joblib.load(artifacts[f"{prefix}estimator"]), task, family, len(config["classes"]))
     shape, kind = tuple(config["input_shape"]), config["kind"]
     zeros = np.zeros(shape[-1] if kind in ("tabular", "text") or len(shape) == 3 else (), np.float32)
     n_outputs = 1 if task == "regression" else len(config["classes"])
     module = build_module(spec.model, shape, n_outputs, kind, zeros, zeros + 1, task=task,
                           embedded=tuple(config.get("embedded", ())))
-    module.load_state_dict(torch.load(artifacts["weights"], map_location="cpu", weights_only=True))
+    module.load_state_dict(torch.load(artifacts[f"{prefix}weights"], map_location="cpu", weights_only=True))
     module.eval()
     return FittedNetwork(module, task, family)
 
@@ -147,26 +154,33 @@ def requirements() -> list[str]:
     ]
 
 
-def save_fitted(fitted: FittedNetwork | FittedEstimator, workdir: Path) -> dict[str, str]:
-    """The model's own artifact: a network's weights, or the pickled scikit-learn estimator."""
+def save_fitted(fitted: FittedNetwork | FittedEstimator | FittedEnsemble, workdir: Path,
+                prefix: str = "") -> dict[str, str]:
+    """The model's own artifacts: a network's weights, the pickled scikit-learn estimator, or
+    each ensemble member's under ``member<i>_`` (MLflow keeps artifacts in one folder)."""
+    if isinstance(fitted, FittedEnsemble):
+        return {key: path for i, member in enumerate(fitted.members)
+                for key, path in save_fitted(member, workdir, f"member{i}_").items()}
     if isinstance(fitted, FittedEstimator):
         import joblib
 
-        joblib.dump(fitted.estimator, workdir / "estimator.joblib")
-        return {"estimator": str(workdir / "estimator.joblib")}
-    torch.save(fitted.module.state_dict(), workdir / "weights.pt")
-    return {"weights": str(workdir / "weights.pt")}
+        joblib.dump(fitted.estimator, workdir / f"{prefix}estimator.joblib")
+        return {f"{prefix}estimator": str(workdir / f"{prefix}estimator.joblib")}
+    torch.save(fitted.module.state_dict(), workdir / f"{prefix}weights.pt")
+    return {f"{prefix}weights": str(workdir / f"{prefix}weights.pt")}
 
 
 def log_fitted_model(fitted: FittedNetwork | FittedEstimator, spec: ExperimentSpec, *, kind: str, classes: list,
                      input_shape: tuple, feature_names: list[str] | None, example: np.ndarray,
                      workdir: Path, encoder: TableEncoder | None = None, embedded: list[int] | tuple = (),
-                     raw_example: pd.DataFrame | None = None) -> mlflow.models.model.ModelInfo:
+                     raw_example: pd.DataFrame | None = None,
+                     member_specs: list[ExperimentSpec] | None = None) -> mlflow.models.model.ModelInfo:
     """Log a fitted model of any family as a pyfunc with signature and input example under the active run.
 
     With an ``encoder`` the model reads raw table rows (``raw_example``: a few test rows as
     read) and stores the encoder as ``encoder.json``. ``embedded``: the cardinalities of the
     encoded matrix's trailing code columns (a network's embeddings are built from them).
+    ``member_specs``: an ensemble's members' specs, in the order of ``fitted.members``.
     """
     artifacts = save_fitted(fitted, workdir)
     config = workdir / "config.json"
@@ -174,6 +188,8 @@ def log_fitted_model(fitted: FittedNetwork | FittedEstimator, spec: ExperimentSp
         "spec": mask_tree(spec.model_dump(mode="json")), "kind": kind, "classes": classes,
         "input_shape": list(input_shape), "feature_names": feature_names, "task": fitted.task,
         "family": fitted.family, "embedded": list(embedded),
+        **({"members": [{"spec": mask_tree(s.model_dump(mode="json")), "weight": w, "family": s.model.family}
+                        for s, w in zip(member_specs, fitted.weights)]} if member_specs else {}),
     }))
     artifacts["config"] = str(config)
     model_input = as_model_input(example, kind, feature_names)

@@ -12,6 +12,7 @@ from prefect import get_run_logger
 from tunaflow.components.data import DataSplits, search_splits
 from tunaflow.components.numeric_checks import check_finite_training
 from tunaflow.components.objective import evaluate_config
+from tunaflow.components.out_of_sample import encode_predictions, storable
 from tunaflow.components.seeding import derive_seed
 from tunaflow.components.space import TrialSpecBuilder, suggest_params
 from tunaflow.components.spec import ExperimentSpec
@@ -23,6 +24,8 @@ from tunaflow.tasks import tags as keys
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 FINISHED_NAMES = tuple(state.name for state in FINISHED)
+# the trial user attribute holding its out-of-sample predictions (components/out_of_sample.py)
+PREDICTIONS = "oos_predictions"
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class TrialObjective:
                 history += outcome.history  # each fold's kept score (fold_valid_acc, ...) at step k
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("metrics", outcome.metrics)
+            if storable(outcome.predictions):  # for ensemble selection, readable by every worker
+                trial.set_user_attr(PREDICTIONS, encode_predictions(outcome.predictions))
             state = "COMPLETE"
             # per-epoch valid_* are in the history; the summary has step-free names
             summary = {"value": outcome.value, "kept_epoch": outcome.best_epoch,

@@ -1,0 +1,121 @@
+"""Ensemble selection on constructed predictions, and the out-of-sample predictions trials keep."""
+
+import numpy as np
+import optuna
+import pytest
+
+from tunaflow.components.ensemble_selection import choose_ensemble, greedy_counts, selection_loss, weighted_output
+from tunaflow.components.fitted import FittedEnsemble
+from tunaflow.components.metrics import validation_metrics
+from tunaflow.components.objective import evaluate_config
+from tunaflow.components.out_of_sample import (MAX_STORED_VALUES, decode_predictions, encode_predictions,
+                                               out_of_sample_targets, storable)
+from tunaflow.components.space import apply_params, suggest_params
+from tunaflow.components.spec import build_spec
+from tests.components.synthetic_splits import table_splits
+from tests.conftest import tiny_spec_tree
+
+Y = np.array([0, 0, 0, 1, 1, 1])
+
+
+def _binary(p_correct) -> np.ndarray:
+    """Probabilities (6, 2) giving the true class of Y the probability ``p_correct`` per row."""
+    p = np.asarray(p_correct, dtype=float)
+    right = np.where(Y == 1, p, 1 - p)
+    return np.stack([1 - right, right], axis=1)
+
+
+# A knows the first half, B the second; C is the best alone but knows nothing the pair does not
+A, B, C = _binary([0.9] * 3 + [0.4] * 3), _binary([0.4] * 3 + [0.9] * 3), _binary([0.62] * 6)
+
+
+def test_greedy_selection_starts_from_the_best_single_and_adds_the_complementary_pair():
+    counts = greedy_counts([C, A, B], Y, "classification", rounds=20)
+    assert sum(counts) == 20
+    assert counts[1] > 0 and counts[2] > 0 and abs(counts[1] - counts[2]) <= 1  # the pair, balanced
+    assert counts[1] + counts[2] > counts[0]
+    ensemble = weighted_output([C, A, B], counts)
+    assert selection_loss(ensemble, Y, "classification") < min(selection_loss(p, Y, "classification") for p in (A, B, C))
+    assert np.allclose(ensemble.sum(axis=1), 1.0)
+
+
+def test_equal_candidates_tie_to_the_first_and_a_single_member_is_no_ensemble():
+    counts = greedy_counts([C, C.copy(), A], Y, "classification", rounds=1)
+    assert counts == [1, 0, 0]
+    choice = choose_ensemble([C, C.copy()], Y, "classification", 10, "valid_loss", 2)
+    assert choice.counts == [10, 0] and choice.members == [0] and not choice.improves
+
+
+def test_regression_members_with_opposite_bias_alternate_and_average_to_the_truth():
+    y = np.linspace(10, 20, 8)
+    counts = greedy_counts([y + 1, y - 1, y + 3], y, "regression", rounds=10)
+    assert counts == [5, 5, 0]  # of the equal first two, the first; then each cancels the other
+    assert np.allclose(weighted_output([y + 1, y - 1, y + 3], counts), y)
+    choice = choose_ensemble([y + 1, y - 1, y + 3], y, "regression", 10, "valid_rmse", 1)
+    assert choice.improves and choice.score == pytest.approx(0, abs=1e-9) and choice.single_score == pytest.approx(1)
+
+
+def test_the_ensemble_is_judged_by_its_selection_loss_and_reports_the_studys_metric():
+    choice = choose_ensemble([C, A, B], Y, "classification", 20, "valid_acc", 2)
+    assert choice.loss < choice.single_loss and choice.improves
+    assert choice.score == validation_metrics("classification", Y, weighted_output([C, A, B], choice.counts), 2)[
+        "valid_acc"]
+    # a candidate that only hurts is never picked: one member, no ensemble
+    worse = choose_ensemble([C, _binary([0.3] * 6)], Y, "classification", 10, "valid_acc", 2)
+    assert worse.counts == [10, 0] and not worse.improves
+
+
+class _Constant:
+    def __init__(self, output):
+        self.output, self.n_params = np.asarray(output), 1
+
+    def predict_output(self, X):
+        return self.output[: len(X)]
+
+
+def test_a_fitted_ensemble_is_the_weighted_average_of_its_members():
+    ensemble = FittedEnsemble([_Constant(A), _Constant(B)], [3, 1])
+    assert np.allclose(ensemble.predict_output(np.zeros((6, 1))), 0.75 * A + 0.25 * B)
+    assert ensemble.n_params == 2
+
+
+def test_predictions_survive_their_text_encoding_and_large_ones_are_not_stored():
+    values = np.random.default_rng(0).normal(size=(50, 3))
+    back = decode_predictions(encode_predictions(values))
+    assert back.shape == (50, 3) and np.allclose(back, values, atol=1e-6)
+    assert decode_predictions(encode_predictions(values[:, 0])).shape == (50,)
+    assert storable(values) and not storable(np.zeros(MAX_STORED_VALUES + 1)) and not storable(None)
+
+
+def _spec(family: str, validation: str, mode: str = "on", task_metric: str = "valid_acc"):
+    tree = tiny_spec_tree(search={"metric": task_metric, "validation": {"scheme": validation, "folds": 3},
+                                  "ensemble": {"mode": mode}})
+    tree["model"] = {"family": "auto"}
+    tree["search"]["space"] = {"model.family": {"type": "categorical", "choices": ["rf", "ridge", "mlp"]}}
+    base = build_spec(tree)
+    params = suggest_params(optuna.trial.FixedTrial({"model.family": family}), base.search.searched)
+    settings = {"rf": {"model.n_estimators": 20}, "mlp": {"model.layers": 1}}.get(family, {})
+    return apply_params(base, {**params, **settings})
+
+
+@pytest.mark.parametrize("family", ["rf", "mlp"])
+@pytest.mark.parametrize("validation", ["holdout", "kfold"])
+def test_a_trial_keeps_one_out_of_sample_prediction_per_row_in_a_fixed_order(family, validation):
+    splits = table_splits("classification", n=150)
+    outcome = evaluate_config(_spec(family, validation), splits, seed=1)
+    y = out_of_sample_targets(splits, validation)
+    assert outcome.predictions.shape == (len(y), 3) and not np.isnan(outcome.predictions).any()
+    pooled = validation_metrics("classification", y, outcome.predictions, 3)["valid_acc"]
+    if validation == "holdout":  # the very predictions the trial was scored on
+        assert pooled == pytest.approx(outcome.metrics["valid_acc"])
+    else:  # every row predicted by the fold model that did not see it: the folds' mean, pooled
+        assert pooled == pytest.approx(outcome.metrics["valid_acc"], abs=0.02)
+    assert evaluate_config(_spec(family, validation, "off"), splits, seed=1).predictions is None
+
+
+def test_a_regression_trial_keeps_values_in_the_targets_units():
+    splits = table_splits("regression", n=150)
+    outcome = evaluate_config(_spec("ridge", "kfold", task_metric="valid_rmse"), splits, seed=1)
+    y = out_of_sample_targets(splits, "kfold")
+    assert outcome.predictions.shape == (len(y),)
+    assert np.sqrt(np.mean((outcome.predictions - y) ** 2)) == pytest.approx(outcome.metrics["valid_rmse"], rel=0.1)
