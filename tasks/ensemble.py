@@ -6,12 +6,12 @@ final training refits each of them (tasks/train.py) and the registered model ave
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import optuna
 from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-
-from dataclasses import asdict, dataclass
 
 from tunaflow.components.data import DataSplits, search_splits
 from tunaflow.components.ensemble_selection import choose_ensemble
