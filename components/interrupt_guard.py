@@ -1,7 +1,9 @@
-"""Ctrl-C: one clean stop, and one line, instead of every library's tracebacks.
+"""Ctrl-C (or SIGTERM): one clean stop, and one line, instead of every library's tracebacks.
 
 A terminal sends SIGINT to the whole foreground process group: the command, its worker
-processes and anything else it started. Without care, each prints its own traceback and
+processes and anything else it started. A service manager, a container runtime or a Prefect
+worker cancelling a job sends SIGTERM to the command alone: the guard passes it on to the
+command's worker processes as SIGINT and then stops the same way, exiting 143 instead of 130. Without care, each prints its own traceback and
 Prefect's client retries a server that is shutting down for minutes. Under the guard, the
 first SIGINT raises ``KeyboardInterrupt`` once (Optuna fails the running trial on it), the
 console of the process goes quiet (what follows is cleanup, not news), later SIGINTs are
@@ -18,8 +20,10 @@ import time
 from typing import Callable
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _console_fd: int | None = None  # the original stderr while the process's own is silenced
+_active: "InterruptGuard | None" = None  # the command's guard while it runs
 _exit_deadline: float | None = None
 
 
@@ -38,7 +42,18 @@ def exit_deadline() -> float | None:
 
 
 class Interrupted(KeyboardInterrupt):
-    """The command was interrupted and cleaned up after; ``str()`` says what was left and how."""
+    """The command was interrupted and cleaned up after; ``str()`` says what was left and how.
+
+    ``signum``: the signal that stopped it (SIGINT or SIGTERM)."""
+
+    def __init__(self, message: str = "", signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
+
+
+def exit_code(interrupt: BaseException) -> int:
+    """What a shell reports for a command stopped by ``interrupt``'s signal: 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + int(getattr(interrupt, "signum", signal.SIGINT))
 
 
 def console_line(text: str) -> None:
@@ -77,7 +92,7 @@ def restore_console() -> None:
 
 
 class InterruptGuard:
-    """The process's SIGINT handling while a command runs (a context manager, main thread only).
+    """The process's SIGINT and SIGTERM handling while a command runs (a context manager, main thread only).
 
     ``on_interrupt`` callbacks run inside the signal handler: they must only note things
     (which flow run was running). Past ``deadline`` seconds after the interrupt, the
@@ -87,24 +102,28 @@ class InterruptGuard:
 
     def __init__(self, deadline: float | None = None, quiet_stdout: bool = False):
         self.deadline, self.quiet_stdout = deadline, quiet_stdout
-        self.at: float | None = None  # time.time() of the first SIGINT
+        self.at: float | None = None  # time.time() of the first stop signal
+        self.signum: int = signal.SIGINT  # which one it was
         self.callbacks: list[Callable[[], None]] = []
-        self.previous = None
+        self.previous: dict[int, object] = {}
         self.installed = False
 
     def on_interrupt(self, callback: Callable[[], None]) -> None:
         self.callbacks.append(callback)
 
     def __enter__(self) -> "InterruptGuard":
+        global _active
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-            self.installed = True
+            self.previous = {signum: signal.signal(signum, self._handle) for signum in STOP_SIGNALS}
+            self.installed, _active = True, self
         return self
 
     def __exit__(self, *exc) -> None:
+        global _active
         if self.installed:
-            signal.signal(signal.SIGINT, self.previous)
-            self.installed = False
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
+            self.installed, _active = False, None
 
     @property
     def interrupted(self) -> bool:
@@ -113,7 +132,9 @@ class InterruptGuard:
     def _handle(self, signum, frame) -> None:
         if self.at is not None:
             return  # the cleanup of the first one is under way
-        self.at = time.time()
+        self.at, self.signum = time.time(), signum
+        if signum != signal.SIGINT:
+            _interrupt_process_group_children()
         for callback in self.callbacks:
             try:
                 callback()
@@ -136,7 +157,41 @@ class InterruptGuard:
         time.sleep(1.0)
         console_line(f"tunaflow: interrupted: cleanup cut short after {self.deadline:.0f} s; "
                      "the next run on the study ends what was left")
-        os._exit(EXIT_INTERRUPTED)
+        os._exit(128 + self.signum)
+
+
+def reclaim_stop_signals() -> None:
+    """At the start of a flow run in the command's process: SIGTERM back to the command's guard.
+
+    Prefect's flow engine puts a handler of its own on SIGTERM for the flow run's length; it
+    raises an exception that Optuna does not fail a running trial on and that worker processes
+    never hear of, and Prefect marks the flow run Crashed. Under the guard a SIGTERM stops the
+    run as Ctrl-C does. Prefect puts the guard's handler back when the flow run ends. Without a
+    guard (a flow run that Prefect's runner started in a process of its own) Prefect's stays.
+    """
+    guard = _active
+    if guard is not None and guard.installed and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, guard._handle)
+
+
+def _interrupt_process_group_children() -> None:
+    """SIGINT to the processes under this one that share its process group (its worker processes,
+    also those a fork server started), as a terminal's Ctrl-C would reach them; a child in a
+    session of its own (the Prefect server, which must keep answering during the cleanup) is
+    left alone with what it started, and so are the group's processes outside this one's tree."""
+    from tunaflow.components.processes import child_pids
+
+    group, frontier = os.getpgrp(), [os.getpid()]
+    while frontier:
+        children = [child for pid in frontier for child in child_pids(pid)]
+        frontier = []
+        for pid in children:
+            try:
+                if os.getpgid(pid) == group:
+                    os.kill(pid, signal.SIGINT)
+                    frontier.append(pid)
+            except OSError:  # gone meanwhile
+                pass
 
 
 def guard_worker_process() -> None:

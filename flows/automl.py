@@ -6,6 +6,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from tunaflow.components.leaderboard import leaderboard_markdown, rows_from_json
+from tunaflow.components.interrupt_guard import reclaim_stop_signals
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
 from tunaflow.tasks.register import register
@@ -19,6 +20,7 @@ def automl_flow(spec: ExperimentSpec) -> dict:
     The learning curve (``train.learning_curve``) comes after registration: it informs
     the next experiment and never holds back the model.
     """
+    reclaim_stop_signals()  # Ctrl-C and SIGTERM alike stop the run cleanly (components/interrupt_guard.py)
     ctx = start_tracking(spec)
     try:
         trained = train_and_evaluate(spec, ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from tunaflow.components.interrupt_guard import reclaim_stop_signals
 from tunaflow.components.promotion import decide_promotion
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.flows.stages import learning_curve_if_asked, run_summary, train_and_evaluate
@@ -23,6 +24,7 @@ def retrain_flow(spec: ExperimentSpec) -> dict:
     by ``tracking.promotion_margin`` in ``tracking.promotion_metric``, and the alias
     ``challenger`` otherwise. With no champion yet, the first model is promoted.
     """
+    reclaim_stop_signals()  # Ctrl-C and SIGTERM alike stop the run cleanly (components/interrupt_guard.py)
     plan = plan_retraining(spec)
     challenger_spec = plan.spec
     ctx = start_tracking(challenger_spec)

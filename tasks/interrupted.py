@@ -74,10 +74,15 @@ def end_interrupted(guard: InterruptGuard, flow_run_ids: list[str], keep: set[in
     if flow_run_ids:
         from tunaflow.tasks.prefect.flow_runs import cancel_flow_runs
 
-        cancelled = cancel_flow_runs(flow_run_ids, "interrupted (Ctrl-C)")
+        cancelled = cancel_flow_runs(flow_run_ids, f"interrupted ({_cause(guard)})")
         done.append(f"{cancelled} Prefect flow run(s) cancelled")
     what = "; ".join(done) if done else "nothing had started"
-    return f"interrupted: running trials failed, {what}; the same command resumes the study"
+    by = "" if guard.signum == signal.SIGINT else f" by {_cause(guard)}"
+    return f"interrupted{by}: running trials failed, {what}; the same command resumes the study"
+
+
+def _cause(guard: InterruptGuard) -> str:
+    return "Ctrl-C" if guard.signum == signal.SIGINT else signal.Signals(guard.signum).name
 
 
 def _flow_runs_of(started) -> list[str]:

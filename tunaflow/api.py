@@ -142,7 +142,7 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
     run the call that ``prepare`` returns once the server is ready; stop the server after.
 
     Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
-    A Ctrl-C ends it all cleanly (tasks/interrupted.py) and raises ``Interrupted``.
+    A Ctrl-C or SIGTERM ends it all cleanly (tasks/interrupted.py) and raises ``Interrupted``.
     """
     from tunaflow.components.interrupt_guard import Interrupted, InterruptGuard, exit_deadline
     from tunaflow.tasks.interrupted import end_interrupted, watch_flow_runs
@@ -158,7 +158,7 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
             return call()
         except KeyboardInterrupt:
             keep = {server.process.pid} if server is not None else set()
-            raise Interrupted(end_interrupted(guard, flow_runs, keep)) from None
+            raise Interrupted(end_interrupted(guard, flow_runs, keep), guard.signum) from None
         finally:
             if server is not None:
                 server.stop()

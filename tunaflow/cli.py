@@ -232,11 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interrupt:
-        from tunaflow.components.interrupt_guard import EXIT_INTERRUPTED, console_line, silence_console
+        from tunaflow.components.interrupt_guard import console_line, exit_code, silence_console
 
         console_line(f"tunaflow: {interrupt}" if str(interrupt) else "tunaflow: interrupted")
         silence_console()  # the one line is said: what exiting libraries print after it is noise
-        return EXIT_INTERRUPTED
+        return exit_code(interrupt)
 
 
 def run() -> None:

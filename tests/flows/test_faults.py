@@ -71,9 +71,11 @@ def _all_gone(identities: list[str]) -> bool:
     return all(identity_is_dead(i) for i in identities)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_to_the_process_group_stops_the_run_in_one_line_and_ends_its_state(workers, tmp_path):
-    home, name = tmp_path / "home", f"ctrl-c-{workers}"
+@pytest.mark.parametrize("workers, stop", [(1, "ctrl-c"), (2, "ctrl-c"), (2, "sigterm")])
+def test_ctrl_c_to_the_process_group_stops_the_run_in_one_line_and_ends_its_state(workers, stop, tmp_path):
+    """Ctrl-C reaches the terminal's whole process group; SIGTERM (a service manager, a container
+    runtime, a cancelled Prefect job) the command alone, which passes it on to its workers."""
+    home, name = tmp_path / "home", f"{stop}-{workers}"
     spec = write_spec(tmp_path, name=name, search={"n_trials": 3, "workers": workers},
                       train={"epochs": 400, "early_stopping": {"enabled": False},
                              "learning_curve": {"enabled": False}})
@@ -86,13 +88,17 @@ def test_ctrl_c_to_the_process_group_stops_the_run_in_one_line_and_ends_its_stat
         processes = run.descendants()
         assert len(processes) >= 1 + (workers if workers > 1 else 0)  # the Prefect server, the pool
         before = run.err.stat().st_size
-        os.killpg(run.proc.pid, signal.SIGINT)
+        if stop == "ctrl-c":
+            os.killpg(run.proc.pid, signal.SIGINT)
+        else:
+            os.kill(run.proc.pid, signal.SIGTERM)
         code = run.proc.wait(30)  # the command promises 5 s; this bound only catches a hang
     finally:
         kill_group(run.proc)
-    assert code == 130, run.console()
+    assert code == (130 if stop == "ctrl-c" else 143), run.console()
     after = run.err.read_text()[before:]
-    assert after.count("\n") == 1 and after.startswith("tunaflow: interrupted:"), after
+    said = "tunaflow: interrupted:" if stop == "ctrl-c" else "tunaflow: interrupted by SIGTERM:"
+    assert after.count("\n") == 1 and after.startswith(said), after
     wait_for(lambda: _all_gone(processes), 15, "the command's processes to be gone")
 
     states = {t.number: t.state.name for t in trials(name, url)}
