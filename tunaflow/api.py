@@ -153,6 +153,9 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
         flow_runs = watch_flow_runs(guard)
         try:
             call = prepare()
+            from tunaflow.tasks.mlflow.tracking import open_tracking_store
+
+            open_tracking_store()  # while the server boots
             if server is not None:
                 server.wait_ready()
             return call()
