@@ -139,16 +139,17 @@ def validate(spec: SpecLike, overrides: Overrides = None, *, resumes_study: bool
 
 def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
     """Start Prefect's temporary server (it boots while ``prepare`` checks the input), then
-    run the call that ``prepare`` returns once the server is ready; stop the server after.
+    run the call that ``prepare`` returns once the server is ready. The server serves this
+    process's later calls too, and stops when the process exits (tasks/prefect/server.py).
 
     Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
     A Ctrl-C or SIGTERM ends it all cleanly (tasks/interrupted.py) and raises ``Interrupted``.
     """
     from tunaflow.components.interrupt_guard import Interrupted, InterruptGuard, exit_deadline
     from tunaflow.tasks.interrupted import end_interrupted, watch_flow_runs
-    from tunaflow.tasks.prefect.server import start_temporary_server
+    from tunaflow.tasks.prefect.server import shared_temporary_server
 
-    server = start_temporary_server()
+    server = shared_temporary_server()
     with InterruptGuard(deadline=exit_deadline()) as guard:
         flow_runs = watch_flow_runs(guard)
         try:
@@ -162,9 +163,6 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
         except KeyboardInterrupt:
             keep = {server.process.pid} if server is not None else set()
             raise Interrupted(end_interrupted(guard, flow_runs, keep), guard.signum) from None
-        finally:
-            if server is not None:
-                server.stop()
 
 
 def run(spec: SpecLike, overrides: Overrides = None, *, learning_curve: bool | None = None) -> RunResult:

@@ -5,10 +5,15 @@ on its first API call, in the foreground, and waits up to 5 s for it at exit. St
 it first lets it boot on one core while tunaflow imports and checks the spec on the
 other, and stopping it ourselves, once Prefect's log and event queues are flushed, ends
 the process promptly. Nothing is started when PREFECT_API_URL points at a server.
+
+One process has one such server: Prefect reads its API URL once, when first imported, so a
+second ``tunaflow.run()`` in a notebook uses the first one's server (started again on the
+same port if it has died), and the server stops when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import socket
@@ -32,8 +37,8 @@ def _free_port() -> int:
 class TemporaryServer:
     """A Prefect server subprocess on 127.0.0.1 for the length of one command."""
 
-    def __init__(self, scheduler: bool = False) -> None:
-        self.port = _free_port()
+    def __init__(self, scheduler: bool = False, port: int | None = None) -> None:
+        self.port = port or _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         package = Path(importlib.util.find_spec("prefect").origin).parent
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
@@ -100,8 +105,12 @@ class TemporaryServer:
             os.environ.pop("PREFECT_UI_URL", None)
 
 
+_shared: TemporaryServer | None = None  # the process's server for flow runs (see the module's note)
+
+
 def start_temporary_server(scheduler: bool = False) -> TemporaryServer | None:
-    """The server to use, or None when the user's PREFECT_API_URL (or profile) names one.
+    """A server started for this command (``scheduler``; the caller stops it), or None when the
+    user's PREFECT_API_URL (or profile) names one.
 
     ``scheduler``: run the server's services, which create the runs of scheduled
     deployments (a long-running ``tunaflow deploy`` needs them; one flow run does not).
@@ -109,6 +118,23 @@ def start_temporary_server(scheduler: bool = False) -> TemporaryServer | None:
     if os.environ.get("PREFECT_API_URL") or _profile_names_a_server():
         return None
     return TemporaryServer(scheduler)
+
+
+def shared_temporary_server() -> TemporaryServer | None:
+    """The process's server for flow runs, started on first use and stopped at exit; None when
+    the user's PREFECT_API_URL (or profile) names a server."""
+    global _shared
+    if _shared is not None:
+        if _shared.process.poll() is None:
+            os.environ["PREFECT_API_URL"] = _shared.api_url
+            return _shared
+        _shared = TemporaryServer(port=_shared.port)  # where Prefect, already imported, looks for it
+    elif os.environ.get("PREFECT_API_URL") or _profile_names_a_server():
+        return None
+    else:
+        _shared = TemporaryServer()
+    atexit.register(_shared.stop)
+    return _shared
 
 
 def _profile_names_a_server() -> bool:

@@ -1,6 +1,7 @@
 """The Python API: the command line's checks and messages, typed results, the same flows."""
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
@@ -92,3 +93,27 @@ def test_importing_tunaflow_loads_no_heavy_library():
     probe = "import sys, tunaflow; print(sorted({'torch', 'prefect', 'mlflow', 'optuna'} & set(sys.modules)))"
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_two_runs_in_one_python_process_share_its_temporary_server(tmp_path):
+    """A notebook calls ``tunaflow.run`` again: Prefect has read its API URL on first import, so the
+    second run must find the same temporary server (it failed with 'Connection refused' when each
+    call stopped its own); the process exits with no server left behind."""
+    spec = _write(tmp_path, tiny_spec_tree(name="api-twice", search={"n_trials": 1},
+                                           train={"learning_curve": {"enabled": False}}))
+    script = (
+        "import json, os, tunaflow\n"
+        "from tunaflow.tasks.prefect import server\n"
+        f"first = tunaflow.run({spec!r})\n"
+        "url = os.environ['PREFECT_API_URL']\n"
+        f"second = tunaflow.run({spec!r}, {{'search.n_trials': 2}})\n"
+        "print(json.dumps({'trials': [first.n_trials, second.n_trials], 'same': url == os.environ['PREFECT_API_URL'],"
+        " 'pid': server._shared.process.pid}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI")}
+    env.update(TUNAFLOW_HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "prefect"))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["trials"] == [1, 2] and out["same"]
+    assert not Path(f"/proc/{out['pid']}").exists()  # stopped when the process exited
