@@ -145,8 +145,8 @@ class ValidationSpec(_Section):
     folds: int = Field(default=5, ge=2, le=20)
     repeats: Union[int, Literal["auto"]] = Field(
         default="auto", description="Times k-fold is run, each on another partition (a trial's scores and "
-        "out-of-fold predictions averaged over them). auto: under the default budget, more the smaller the "
-        "table (components/resolve.py); otherwise 1.")
+        "out-of-fold predictions averaged over them). auto: one pass (components/resolve.py: a rule by "
+        "table size, capped at 1 after it measured no gain).")
 
     @model_validator(mode="after")
     def _repeats_fit_the_scheme(self) -> "ValidationSpec":

@@ -15,6 +15,7 @@ from tunaflow.components.resolve import (DEFAULT_TIMEOUT_S, DEFAULT_TRIAL_CAP, d
                                          resolve_experiment)
 from tunaflow.components.space import (apply_params, check_space, count_configurations, format_space,
                                        suggest_params)
+from tunaflow.components import resolve as resolve_module
 from tunaflow.components.spec import build_spec
 
 
@@ -221,7 +222,9 @@ def test_a_minimal_spec_on_a_small_table_scores_trials_by_cross_validation():
 
 
 @pytest.mark.parametrize("rows, val_rows, repeats", [(300, 40, 3), (800, 200, 3), (1300, 200, 2), (1800, 200, 2)])
-def test_a_small_table_repeats_its_folds_the_more_the_smaller_it_is(rows, val_rows, repeats):
+def test_with_a_cap_of_3_a_small_table_repeats_its_folds_the_more_the_smaller_it_is(rows, val_rows, repeats,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(resolve_module, "KFOLD_MAX_REPEATS", 3)
     resolved = resolve_experiment(_spec(), _splits(rows=rows, val_rows=val_rows))
     validation = resolved.search.validation
     assert (validation.scheme, validation.folds, validation.repeats) == ("kfold", 5, repeats)
@@ -231,7 +234,14 @@ def test_a_small_table_repeats_its_folds_the_more_the_smaller_it_is(rows, val_ro
     assert kfold_repeats(rows + val_rows) == repeats
 
 
-def test_repeats_are_one_pass_unless_the_default_budget_sizes_them():
+def test_auto_repeats_are_one_pass_by_default_and_written_repeats_hold():
+    default = resolve_experiment(_spec(), _splits(rows=300)).search.validation
+    assert (default.scheme, default.repeats, default.fits) == ("kfold", 1, 5)  # the cap measured no gain
+    assert "repeated" not in describe_resolution(resolve_experiment(_spec(), _splits(rows=300)))
+
+
+def test_repeats_are_one_pass_unless_the_default_budget_sizes_them(monkeypatch):
+    monkeypatch.setattr(resolve_module, "KFOLD_MAX_REPEATS", 3)
     assert resolve_experiment(_spec(), _splits(rows=5000)).search.validation.repeats == 1  # holdout
     budgeted = _spec(search={"n_trials": 5, "validation": {"scheme": "kfold"}})
     assert resolve_experiment(budgeted, _splits(rows=300)).search.validation.repeats == 1
