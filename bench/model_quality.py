@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tables import Table, prepare_tables  # noqa: E402
+from tables import BENCHMARK_SETS, DEV_SETS, Table, prepare_tables  # noqa: E402
 
 TUNAFLOW = Path(sys.executable).with_name("tunaflow")
 
@@ -109,9 +109,10 @@ def run_defaults(table: Table, rows: dict[str, np.ndarray]) -> dict:
     return results
 
 
-def run_tunaflow(table: Table, workdir: Path) -> dict:
+def run_tunaflow(table: Table, workdir: Path, seed: int = 0) -> dict:
     spec = workdir / f"{table.name}.yaml"
-    spec.write_text(f"name: {table.name}\ndata:\n  source: {table.path.resolve()}\n  target: {table.target}\n")
+    seeded = f"seed: {seed}\n" if seed else ""  # seed 0 is the spec's default: the minimal spec as it was
+    spec.write_text(f"name: {table.name}\n{seeded}data:\n  source: {table.path.resolve()}\n  target: {table.target}\n")
     env = {**os.environ, "TUNAFLOW_HOME": str(workdir / "home")}
     env.pop("PREFECT_API_URL", None)
     env.pop("MLFLOW_TRACKING_URI", None)
@@ -166,6 +167,10 @@ def rescore_defaults(path: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument("--dev", action="store_true",
+                        help=f"the development tables ({', '.join(DEV_SETS)}), not the benchmark's")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the spec's seed (tunaflow's split, folds and trials): another draw of the same sets")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
     parser.add_argument("--rescore-defaults", action="store_true",
                         help="only score the defaults again for the saved run in --out")
@@ -173,18 +178,18 @@ def main() -> None:
     if args.rescore_defaults:
         print(markdown(rescore_defaults(Path(args.out))))
         return
-    tables = prepare_tables()
+    tables = prepare_tables(order=DEV_SETS if args.dev else BENCHMARK_SETS + DEV_SETS * bool(args.sets))
     if args.sets:
         wanted = set(args.sets.split(","))
         tables = [t for t in tables if t.name in wanted]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
         for table in tables:
-            rows_of = tunaflow_split(table)
+            rows_of = tunaflow_split(table, args.seed)
             defaults = run_defaults(table, rows_of)
             workdir = Path(tmp) / table.name
             workdir.mkdir()
-            mine = run_tunaflow(table, workdir)
+            mine = run_tunaflow(table, workdir, args.seed)
             n = sum(len(v) for v in rows_of.values())
             rows.append({"set": table.name, "task": table.task, "rows": n, "origin": table.origin,
                          "tunaflow": mine, "defaults": defaults})

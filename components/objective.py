@@ -77,14 +77,29 @@ def _kept_score(fit, spec: ExperimentSpec, task: str) -> tuple[int, dict[str, fl
 
 
 def _folds(spec: ExperimentSpec, splits: DataSplits, seed: int):
-    """(X, y, fold index pairs) of k-fold on train+validation: stratified for classes."""
+    """(X, y, fold index pairs) of k-fold on train+validation, stratified for classes: the folds of
+    each repeat in turn, each repeat partitioning the rows with its own seed (the first as before
+    repeats existed)."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     X = np.concatenate([splits.X_train, splits.X_val])
     y = np.concatenate([splits.y_train, splits.y_val])
     kind = KFold if splits.task == "regression" else StratifiedKFold
-    folds = kind(spec.search.validation.folds, shuffle=True, random_state=derive_seed(seed, "folds"))
-    return X, y, list(folds.split(X, y))
+    validation = spec.search.validation
+    pairs = []
+    for repeat in range(validation.fold_repeats):
+        partition_seed = derive_seed(seed, "folds", *((repeat,) if repeat else ()))
+        pairs += kind(validation.folds, shuffle=True, random_state=partition_seed).split(X, y)
+    return X, y, pairs
+
+
+def _averaged(predictions: np.ndarray, val: np.ndarray, output: np.ndarray, counts: np.ndarray) -> None:
+    """Add one fold's ``output`` for rows ``val`` to the running mean over repeats (NaN until predicted)."""
+    seen = counts[val] > 0
+    fresh = np.where(seen.reshape(-1, *[1] * (output.ndim - 1)), predictions[val], 0.0)
+    counts[val] += 1
+    weight = counts[val].reshape(-1, *[1] * (output.ndim - 1))
+    predictions[val] = fresh + (output - fresh) / weight
 
 
 def _network_kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
@@ -122,9 +137,9 @@ def _network_kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
     mean = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
     predictions = None
     if _keeps_predictions(spec, splits, len(y)):
-        predictions = empty_predictions(len(y), splits.task, splits.n_outputs)
-        for module, (_, val) in zip(modules, folds):
-            predictions[val] = FittedNetwork(module, splits.task).predict_output(X[val])
+        predictions, counts = empty_predictions(len(y), splits.task, splits.n_outputs), np.zeros(len(y))
+        for module, (_, val) in zip(modules, folds):  # under repeats, each row's mean over them
+            _averaged(predictions, val, FittedNetwork(module, splits.task).predict_output(X[val]), counts)
     return (FittedNetwork(modules[-1], splits.task, spec.model.family), mean, int(statistics.median(epochs)),
             history, sum(fit.seconds for fit in fits), statistics.mean(fit.samples_per_second for fit in fits),
             predictions)
@@ -173,13 +188,14 @@ def _sklearn(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
         n = len(splits.y_train)
         pairs = [(np.arange(n), np.arange(n, len(y)))]
     scores, seconds = [], 0.0
-    predictions = empty_predictions(len(y), splits.task, splits.n_outputs)
+    predictions, counts = empty_predictions(len(y), splits.task, splits.n_outputs), np.zeros(len(y))
     for k, (train, val) in enumerate(pairs, start=1):
         start = time.perf_counter()
         fitted = fit_sklearn(spec, splits, X[train], y[train], derive_seed(seed, "fold", k), single_thread)
         seconds += time.perf_counter() - start
-        predictions[val] = fitted.predict_output(X[val])
-        scores.append(validation_metrics(splits.task, y[val], predictions[val], splits.n_outputs))
+        output = fitted.predict_output(X[val])
+        _averaged(predictions, val, output, counts)  # under repeats, each row's mean over them
+        scores.append(validation_metrics(splits.task, y[val], output, splits.n_outputs))
     metrics = {name: statistics.mean(s[name] for s in scores) for name in scores[0]}
     if report:
         report(1, dict(metrics))

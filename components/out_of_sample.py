@@ -1,7 +1,8 @@
 """A trial's out-of-sample predictions: what ensemble selection reads, kept compact in the study.
 
 Rows follow a fixed order, the same for every trial of a study: under k-fold, the rows of
-train + validation (each predicted by the fold model that did not train on it), under
+train + validation (each predicted by the fold model that did not train on it; under repeated
+k-fold, the mean of the predictions of each repeat's such model), under
 holdout the validation rows. Classification keeps probabilities (N, C), regression the
 predicted values (N,) in the target's units.
 """

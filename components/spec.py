@@ -138,10 +138,34 @@ class ObjectiveSpec(_Section):
 
 
 class ValidationSpec(_Section):
-    """How a trial is scored: one holdout split, or k-fold cross-validation on train+validation."""
+    """How a trial is scored: one holdout split, or k-fold cross-validation on train+validation,
+    repeated on other partitions of the rows (each repeat's folds drawn with its own seed)."""
 
     scheme: Literal["holdout", "kfold"] = "holdout"
     folds: int = Field(default=5, ge=2, le=20)
+    repeats: Union[int, Literal["auto"]] = Field(
+        default="auto", description="Times k-fold is run, each on another partition (a trial's scores and "
+        "out-of-fold predictions averaged over them). auto: one pass (components/resolve.py: a rule by "
+        "table size, capped at 1 after it measured no gain).")
+
+    @model_validator(mode="after")
+    def _repeats_fit_the_scheme(self) -> "ValidationSpec":
+        if self.repeats != "auto":
+            if not 1 <= self.repeats <= 10:
+                raise ValueError("repeats: between 1 and 10, or auto")
+            if self.repeats > 1 and self.scheme != "kfold":
+                raise ValueError("repeats: repeats partition the rows again for k-fold; use scheme: kfold")
+        return self
+
+    @property
+    def fold_repeats(self) -> int:
+        """The repeats in force (``auto`` not yet resolved: 1)."""
+        return 1 if self.repeats == "auto" else int(self.repeats)
+
+    @property
+    def fits(self) -> int:
+        """Fits per trial: one per fold and repeat, or one (holdout)."""
+        return self.folds * self.fold_repeats if self.scheme == "kfold" else 1
 
 
 class EnsembleSpec(_Section):

@@ -82,8 +82,8 @@ def _candidates(study: optuna.Study, best: SearchResult, limit: int) -> list[opt
 
 def _extra_refit_seconds(trials: list[optuna.trial.FrozenTrial], members: list[int], spec: ExperimentSpec) -> float:
     """About how much longer the members' retraining takes than the chosen trial's (``trials[0]``):
-    a trial's duration over its fits (one per fold)."""
-    fits = spec.search.validation.folds if spec.search.validation.scheme == "kfold" else 1
+    a trial's duration over its fits (one per fold and repeat)."""
+    fits = spec.search.validation.fits
     seconds = [(t.duration.total_seconds() if t.duration else 0.0) / fits for t in trials]
     return sum(seconds[i] for i in members if i != 0)
 

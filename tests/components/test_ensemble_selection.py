@@ -11,6 +11,8 @@ from tunaflow.components.objective import evaluate_config
 from tunaflow.components.out_of_sample import (MAX_STORED_VALUES, decode_predictions, encode_predictions,
                                                out_of_sample_targets, storable)
 from tunaflow.components.space import apply_params, suggest_params
+from tunaflow.components.seeding import derive_seed
+from tunaflow.components.errors import SpecError
 from tunaflow.components.spec import build_spec
 from tests.components.synthetic_splits import table_splits
 from tests.conftest import tiny_spec_tree
@@ -119,3 +121,47 @@ def test_a_regression_trial_keeps_values_in_the_targets_units():
     y = out_of_sample_targets(splits, "kfold")
     assert outcome.predictions.shape == (len(y),)
     assert np.sqrt(np.mean((outcome.predictions - y) ** 2)) == pytest.approx(outcome.metrics["valid_rmse"], rel=0.1)
+
+
+def _repeated(family: str, repeats: int):
+    spec = _spec(family, "kfold", task_metric="valid_rmse" if family == "ridge" else "valid_acc")
+    tree = spec.model_dump(mode="json")
+    tree["search"]["validation"]["repeats"] = repeats
+    return build_spec(tree)
+
+
+def test_repeated_kfold_keeps_each_rows_mean_over_the_repeats_and_scores_every_fold():
+    from tunaflow.components.objective import _folds, fit_sklearn
+
+    splits = table_splits("regression", n=150)
+    once, twice = _repeated("ridge", 1), _repeated("ridge", 2)
+    X, y, pairs = _folds(twice, splits, 1)
+    assert len(pairs) == 6 and [v.tolist() for _, v in _folds(once, splits, 1)[2]] == [v.tolist() for _, v in pairs[:3]]
+    assert [v.tolist() for _, v in pairs[:3]] != [v.tolist() for _, v in pairs[3:]]  # another partition
+    by_repeat = np.zeros((2, len(y)))
+    for k, (train, val) in enumerate(pairs, start=1):
+        by_repeat[(k - 1) // 3, val] = fit_sklearn(twice, splits, X[train], y[train], derive_seed(1, "fold", k)).predict_output(X[val])
+    outcome = evaluate_config(twice, splits, seed=1)
+    assert np.allclose(outcome.predictions, by_repeat.mean(axis=0))
+    assert len(outcome.history) == 6  # each fold of each repeat scored; the value is their mean
+    assert outcome.value == pytest.approx(np.mean([row["fold_valid_rmse"] for row in outcome.history]))
+    assert np.allclose(evaluate_config(once, splits, seed=1).predictions, by_repeat[0])
+
+
+def test_repeated_kfold_networks_train_every_fold_and_average_their_probabilities():
+    splits = table_splits("classification", n=150)
+    outcome = evaluate_config(_repeated("mlp", 2), splits, seed=1)
+    assert len(outcome.history) == 6
+    assert outcome.predictions.shape == (len(out_of_sample_targets(splits, "kfold")), 3)
+    assert not np.isnan(outcome.predictions).any() and np.allclose(outcome.predictions.sum(axis=1), 1.0)
+    single = evaluate_config(_repeated("mlp", 1), splits, seed=1).predictions
+    assert not np.allclose(outcome.predictions, single)  # the second partition's models count too
+
+
+def test_repeats_need_kfold_and_stay_within_their_bounds():
+    for validation, message in [({"scheme": "holdout", "repeats": 2}, "use scheme: kfold"),
+                                ({"scheme": "kfold", "repeats": 0}, "between 1 and 10"),
+                                ({"scheme": "kfold", "repeats": 11}, "between 1 and 10")]:
+        with pytest.raises(SpecError, match=message):
+            build_spec(tiny_spec_tree(search={"validation": validation}))
+    assert build_spec(tiny_spec_tree(search={"validation": {"scheme": "kfold"}})).search.validation.fits == 5

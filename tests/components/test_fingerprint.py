@@ -36,12 +36,23 @@ def test_settings_that_change_no_trial_value_keep_the_fingerprint(sections):
     ({"seed": 4}, "seed"),
     ({"search": {"metric": "valid_loss"}}, "search.objectives"),
     ({"search": {"validation": {"scheme": "kfold"}}}, "search.validation"),
+    ({"search": {"validation": {"scheme": "kfold", "repeats": 3}}}, "search.validation"),
     ({"search": {"space": {"train.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True}}}}, "search.space"),
 ], ids=str)
 def test_settings_that_change_a_trial_value_change_the_fingerprint_and_name_their_part(sections, part):
     other = _spec(**sections)
     assert study_fingerprint(other) != study_fingerprint(BASE)
     assert differing_parts(fingerprint_parts(BASE), fingerprint_parts(other)) == [part]
+
+
+def test_one_pass_of_kfold_keeps_the_fingerprint_it_had_before_repeats_existed():
+    kfold = _spec(search={"validation": {"scheme": "kfold"}})
+    once = _spec(search={"validation": {"scheme": "kfold", "repeats": 1}})
+    assert study_fingerprint(once) == study_fingerprint(kfold) and legacy_digest(once) == legacy_digest(kfold)
+    tree = kfold.model_dump(mode="json")
+    del tree["search"]["validation"]["repeats"]  # a spec as recorded before the field
+    assert study_fingerprint(build_spec(tree)) == study_fingerprint(kfold)
+    assert study_fingerprint(_spec(search={"validation": {"scheme": "kfold", "repeats": 2}})) != study_fingerprint(kfold)
 
 
 def test_one_objective_is_the_same_whichever_way_it_is_written():

@@ -11,17 +11,20 @@ from tunaflow.components.default_space import (DataProfile, family_defaults, fam
 from tunaflow.components.distributions import CategoricalDistribution
 from tunaflow.components.errors import SpecError
 from tunaflow.components.model_spec import HGBSpec, MLPSpec, RFSpec
-from tunaflow.components.resolve import (DEFAULT_TIMEOUT_S, DEFAULT_TRIAL_CAP, describe_resolution,
+from tunaflow.components.resolve import (DEFAULT_TIMEOUT_S, DEFAULT_TRIAL_CAP, describe_resolution, kfold_repeats,
                                          resolve_experiment)
 from tunaflow.components.space import (apply_params, check_space, count_configurations, format_space,
                                        suggest_params)
+from tunaflow.components import resolve as resolve_module
 from tunaflow.components.spec import build_spec
 
 
-def _splits(kind="tabular", task="classification", rows=300, shape=(6,)):
+def _splits(kind="tabular", task="classification", rows=300, shape=(6,), val_rows=None):
     """Splits as resolution reads them: shapes, kind and task (no values needed)."""
+    val_rows = rows // 8 if val_rows is None else val_rows
     return SimpleNamespace(kind=kind, task=task, X_train=np.zeros((rows, *shape), np.float32),
-                           y_train=np.zeros(rows), classes=[0, 1] if task == "classification" else [])
+                           y_train=np.zeros(rows), y_val=np.zeros(val_rows),
+                           classes=[0, 1] if task == "classification" else [])
 
 
 def _spec(**sections):
@@ -216,3 +219,33 @@ def test_a_minimal_spec_on_a_small_table_scores_trials_by_cross_validation():
     assert resolve_experiment(_spec(search={"n_trials": 5}), _splits(rows=300)).search.validation.scheme == "holdout"
     written = _spec(search={"validation": {"scheme": "holdout"}})
     assert resolve_experiment(written, _splits(rows=300)).search.validation.scheme == "holdout"
+
+
+@pytest.mark.parametrize("rows, val_rows, repeats", [(300, 40, 3), (800, 200, 3), (1300, 200, 2), (1800, 200, 2)])
+def test_with_a_cap_of_3_a_small_table_repeats_its_folds_the_more_the_smaller_it_is(rows, val_rows, repeats,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(resolve_module, "KFOLD_MAX_REPEATS", 3)
+    resolved = resolve_experiment(_spec(), _splits(rows=rows, val_rows=val_rows))
+    validation = resolved.search.validation
+    assert (validation.scheme, validation.folds, validation.repeats) == ("kfold", 5, repeats)
+    assert validation.fits == 5 * repeats
+    assert f"5-fold cross-validation repeated {repeats} times" in describe_resolution(resolved)
+    assert resolve_experiment(resolved, _splits(rows=rows, val_rows=val_rows)) == resolved  # idempotent
+    assert kfold_repeats(rows + val_rows) == repeats
+
+
+def test_auto_repeats_are_one_pass_by_default_and_written_repeats_hold():
+    default = resolve_experiment(_spec(), _splits(rows=300)).search.validation
+    assert (default.scheme, default.repeats, default.fits) == ("kfold", 1, 5)  # the cap measured no gain
+    assert "repeated" not in describe_resolution(resolve_experiment(_spec(), _splits(rows=300)))
+
+
+def test_repeats_are_one_pass_unless_the_default_budget_sizes_them(monkeypatch):
+    monkeypatch.setattr(resolve_module, "KFOLD_MAX_REPEATS", 3)
+    assert resolve_experiment(_spec(), _splits(rows=5000)).search.validation.repeats == 1  # holdout
+    budgeted = _spec(search={"n_trials": 5, "validation": {"scheme": "kfold"}})
+    assert resolve_experiment(budgeted, _splits(rows=300)).search.validation.repeats == 1
+    written = _spec(search={"validation": {"scheme": "kfold", "repeats": 2}})
+    assert resolve_experiment(written, _splits(rows=300)).search.validation.repeats == 2
+    kfold_default_budget = _spec(search={"validation": {"scheme": "kfold", "folds": 3}})
+    assert resolve_experiment(kfold_default_budget, _splits(rows=300)).search.validation.repeats == 3
