@@ -76,14 +76,10 @@ def _kept_score(fit, spec: ExperimentSpec, task: str) -> tuple[int, dict[str, fl
     return epoch, {name: row[name] for name in score_names(task)}
 
 
-def _folds(spec: ExperimentSpec, splits: DataSplits):
+def _folds(spec: ExperimentSpec, splits: DataSplits, seed: int):
     """(X, y, fold index pairs) of k-fold on train+validation, stratified for classes: the folds of
-    each repeat in turn, each repeat partitioning the rows with its own seed.
-
-    The partitions follow the study's seed, not the trial's: every trial of a study is scored on
-    the same folds, so two configurations differ by the model and not also by which rows shared a
-    fold (on a table of a few hundred rows that alone moves a score by about a point), and their
-    out-of-fold predictions, which ensemble selection combines, come from the same partition."""
+    each repeat in turn, each repeat partitioning the rows with its own seed (the first as before
+    repeats existed)."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     X = np.concatenate([splits.X_train, splits.X_val])
@@ -92,7 +88,7 @@ def _folds(spec: ExperimentSpec, splits: DataSplits):
     validation = spec.search.validation
     pairs = []
     for repeat in range(validation.fold_repeats):
-        partition_seed = derive_seed(spec.seed, "folds", *((repeat,) if repeat else ()))
+        partition_seed = derive_seed(seed, "folds", *((repeat,) if repeat else ()))
         pairs += kind(validation.folds, shuffle=True, random_state=partition_seed).split(X, y)
     return X, y, pairs
 
@@ -113,7 +109,7 @@ def _network_kfold(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
     metrics (a fold that early stopping ended counts its kept epoch's), so pruners judge
     k-fold trials per epoch, as holdout ones. Each fold trains as it would alone.
     """
-    X, y, folds = _folds(spec, splits)
+    X, y, folds = _folds(spec, splits, seed)
     names = score_names(splits.task)
     runs = [train_steps(spec, X[train], y[train], seed=derive_seed(seed, "fold", k), valid=(X[val], y[val]),
                         **fit_options(splits))
@@ -185,7 +181,7 @@ def _sklearn(spec: ExperimentSpec, splits: DataSplits, seed: int, report):
     """One fit on train scored on validation, or one per fold on train+validation; one report."""
     single_thread = spec.search.workers > 1  # the workers fill the cores
     if spec.search.validation.scheme == "kfold":
-        X, y, pairs = _folds(spec, splits)
+        X, y, pairs = _folds(spec, splits, seed)
     else:
         X = np.concatenate([splits.X_train, splits.X_val])
         y = np.concatenate([splits.y_train, splits.y_val])

@@ -135,8 +135,8 @@ def test_repeated_kfold_keeps_each_rows_mean_over_the_repeats_and_scores_every_f
 
     splits = table_splits("regression", n=150)
     once, twice = _repeated("ridge", 1), _repeated("ridge", 2)
-    X, y, pairs = _folds(twice, splits)
-    assert len(pairs) == 6 and [v.tolist() for _, v in _folds(once, splits)[2]] == [v.tolist() for _, v in pairs[:3]]
+    X, y, pairs = _folds(twice, splits, 1)
+    assert len(pairs) == 6 and [v.tolist() for _, v in _folds(once, splits, 1)[2]] == [v.tolist() for _, v in pairs[:3]]
     assert [v.tolist() for _, v in pairs[:3]] != [v.tolist() for _, v in pairs[3:]]  # another partition
     by_repeat = np.zeros((2, len(y)))
     for k, (train, val) in enumerate(pairs, start=1):
