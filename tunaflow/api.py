@@ -163,6 +163,9 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
         except KeyboardInterrupt:
             keep = {server.process.pid} if server is not None else set()
             raise Interrupted(end_interrupted(guard, flow_runs, keep), guard.signum) from None
+        finally:
+            if server is not None:
+                server.release_environment()
 
 
 def run(spec: SpecLike, overrides: Overrides = None, *, learning_curve: bool | None = None) -> RunResult:

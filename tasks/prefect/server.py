@@ -100,6 +100,11 @@ class TemporaryServer:
                 # SQLite database has committed everything by now
                 self.process.kill()
                 self.process.wait()
+        self.release_environment()
+
+    def release_environment(self) -> None:
+        """Take this server's URLs out of the environment: processes started after the call (a
+        user's, a test's) must not inherit them; Prefect in this process has read them already."""
         os.environ.pop("PREFECT_API_URL", None)
         if self.blanked_ui_url:
             os.environ.pop("PREFECT_UI_URL", None)
@@ -127,6 +132,8 @@ def shared_temporary_server() -> TemporaryServer | None:
     if _shared is not None:
         if _shared.process.poll() is None:
             os.environ["PREFECT_API_URL"] = _shared.api_url
+            if _shared.blanked_ui_url:
+                os.environ["PREFECT_UI_URL"] = ""
             return _shared
         _shared = TemporaryServer(port=_shared.port)  # where Prefect, already imported, looks for it
     elif os.environ.get("PREFECT_API_URL") or _profile_names_a_server():

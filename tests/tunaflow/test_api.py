@@ -105,10 +105,10 @@ def test_two_runs_in_one_python_process_share_its_temporary_server(tmp_path):
         "import json, os, tunaflow\n"
         "from tunaflow.tasks.prefect import server\n"
         f"first = tunaflow.run({spec!r})\n"
-        "url = os.environ['PREFECT_API_URL']\n"
+        "url = server._shared.api_url\n"
         f"second = tunaflow.run({spec!r}, {{'search.n_trials': 2}})\n"
-        "print(json.dumps({'trials': [first.n_trials, second.n_trials], 'same': url == os.environ['PREFECT_API_URL'],"
-        " 'pid': server._shared.process.pid}))\n"
+        "print(json.dumps({'trials': [first.n_trials, second.n_trials], 'same': url == server._shared.api_url,"
+        " 'left': os.environ.get('PREFECT_API_URL'), 'pid': server._shared.process.pid}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI")}
     env.update(TUNAFLOW_HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "prefect"))
@@ -116,4 +116,5 @@ def test_two_runs_in_one_python_process_share_its_temporary_server(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["trials"] == [1, 2] and out["same"]
+    assert out["left"] is None  # a process the notebook starts later does not inherit the server's URL
     assert not Path(f"/proc/{out['pid']}").exists()  # stopped when the process exited
