@@ -157,9 +157,11 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
             from tunaflow.tasks.mlflow.tracking import open_tracking_store
 
             open_tracking_store()  # while the server boots
-            if server is not None:
-                server.wait_ready()
-            return call()
+            if server is None:
+                return call()
+            server.wait_ready()
+            with server.settings():
+                return call()
         except KeyboardInterrupt:
             keep = {server.process.pid} if server is not None else set()
             raise Interrupted(end_interrupted(guard, flow_runs, keep), guard.signum) from None

@@ -107,8 +107,12 @@ def test_two_runs_in_one_python_process_share_its_temporary_server(tmp_path):
         f"first = tunaflow.run({spec!r})\n"
         "url = server._shared.api_url\n"
         f"second = tunaflow.run({spec!r}, {{'search.n_trials': 2}})\n"
+        "from prefect.settings import get_current_settings\n"
+        "from tunaflow.api import with_prefect_server\n"
+        "beat = with_prefect_server(lambda: lambda: get_current_settings().flows.heartbeat_frequency)\n"
         "print(json.dumps({'trials': [first.n_trials, second.n_trials], 'same': url == server._shared.api_url,"
-        " 'left': os.environ.get('PREFECT_API_URL'), 'pid': server._shared.process.pid}))\n"
+        " 'left': os.environ.get('PREFECT_API_URL'), 'pid': server._shared.process.pid, 'beat': beat,"
+        " 'beat_after': get_current_settings().flows.heartbeat_frequency}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI")}
     env.update(TUNAFLOW_HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "prefect"))
@@ -116,5 +120,8 @@ def test_two_runs_in_one_python_process_share_its_temporary_server(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["trials"] == [1, 2] and out["same"]
+    # no flow-run heartbeats on a server without the services that read them: the flow engine
+    # joins their thread at each flow run's end (up to a second); a user's setting is back after
+    assert out["beat"] is None and out["beat_after"] is not None
     assert out["left"] is None  # a process the notebook starts later does not inherit the server's URL
     assert not Path(f"/proc/{out['pid']}").exists()  # stopped when the process exited
