@@ -11,9 +11,11 @@ imputation with missing indicators, one-hot categoricals, standardization for th
 model and the SVM; object columns that are mostly unique, names and ids, are left out).
 
 Score: test accuracy for classification, test R^2 for regression (RMSE reported too);
-"gap" is tunaflow minus the best default, in points (x100).
+"gap" is tunaflow minus the best default, in points (x100). With ``--seeds`` each set is drawn
+again per seed (the spec's seed: its split, folds and trials); a second table averages the
+draws, against the default family with the best mean score.
 
-    .venv/bin/python bench/model_quality.py [--sets penguins,titanic] [--out bench/results/model_quality.json]
+    .venv/bin/python bench/model_quality.py [--sets penguins,titanic] [--seeds 0,1,2] [--out bench/results/model_quality.json]
 """
 
 from __future__ import annotations
@@ -154,12 +156,38 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def averaged(rows: list[dict]) -> str:
+    """One line per set over its draws (seeds): the mean test score of tunaflow and of each default;
+    the best default is the family with the best mean (one model per set, not the best of four
+    on each small test set); per-draw gaps against that draw's best default beside it."""
+    lines = ["| set | task | draws | tunaflow mean | hgb | rf | linear | svm | best default (mean) | gap (pt) "
+             "| per-draw gaps vs that draw's best (pt) | trials | longest wall (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    by_set: dict[str, list[dict]] = {}
+    for row in rows:
+        if "score" in row["tunaflow"]:
+            by_set.setdefault(row["set"], []).append(row)
+    for name, draws in by_set.items():
+        means = {k: statistics.mean(d["defaults"][k]["score"] for d in draws) for k in draws[0]["defaults"]}
+        best = max(means, key=means.get)
+        mine = statistics.mean(d["tunaflow"]["score"] for d in draws)
+        per_draw = [100 * (d["tunaflow"]["score"] - max(v["score"] for v in d["defaults"].values())) for d in draws]
+        lines.append(
+            f"| {name} | {draws[0]['task']} | {len(draws)} | **{mine:.3f}** | "
+            + " | ".join(f"{v:.3f}" for v in means.values())
+            + f" | {means[best]:.3f} ({best}) | {100 * (mine - means[best]):+.1f} | "
+            + " / ".join(f"{g:+.1f}" for g in per_draw)
+            + f" | {statistics.mean(d['tunaflow']['n_trials'] for d in draws):.0f} | "
+            f"{max(d['tunaflow']['seconds'] for d in draws):.0f} |")
+    return "\n".join(lines)
+
+
 def rescore_defaults(path: Path) -> list[dict]:
     """The defaults of a saved run scored again on the same splits (tunaflow's results kept)."""
     tables = {t.name: t for t in prepare_tables()}
     rows = json.loads(path.read_text())
     for row in rows:
-        row["defaults"] = run_defaults(tables[row["set"]], tunaflow_split(tables[row["set"]]))
+        row["defaults"] = run_defaults(tables[row["set"]], tunaflow_split(tables[row["set"]], row.get("seed", 0)))
     path.write_text(json.dumps(rows, indent=1))
     return rows
 
@@ -171,6 +199,8 @@ def main() -> None:
                         help=f"the development tables ({', '.join(DEV_SETS)}), not the benchmark's")
     parser.add_argument("--seed", type=int, default=0,
                         help="the spec's seed (tunaflow's split, folds and trials): another draw of the same sets")
+    parser.add_argument("--seeds", default="",
+                        help="comma-separated seeds: each set run once per seed, the table averaging them")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
     parser.add_argument("--rescore-defaults", action="store_true",
                         help="only score the defaults again for the saved run in --out")
@@ -182,20 +212,21 @@ def main() -> None:
     if args.sets:
         wanted = set(args.sets.split(","))
         tables = [t for t in tables if t.name in wanted]
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
-        for table in tables:
-            rows_of = tunaflow_split(table, args.seed)
+        for table, seed in ((t, s) for t in tables for s in seeds):
+            rows_of = tunaflow_split(table, seed)
             defaults = run_defaults(table, rows_of)
-            workdir = Path(tmp) / table.name
+            workdir = Path(tmp) / f"{table.name}-{seed}"
             workdir.mkdir()
-            mine = run_tunaflow(table, workdir, args.seed)
+            mine = run_tunaflow(table, workdir, seed)
             n = sum(len(v) for v in rows_of.values())
-            rows.append({"set": table.name, "task": table.task, "rows": n, "origin": table.origin,
+            rows.append({"set": table.name, "seed": seed, "task": table.task, "rows": n, "origin": table.origin,
                          "tunaflow": mine, "defaults": defaults})
             best = max(v["score"] for v in defaults.values())
-            print(f"{table.name:12s} tunaflow {mine.get('score', float('nan')):.4f} ({mine['seconds']:.0f} s, "
-                  f"{mine.get('family', '')})  best default {best:.4f}  "
+            print(f"{table.name:12s} seed {seed} tunaflow {mine.get('score', float('nan')):.4f} "
+                  f"({mine['seconds']:.0f} s, {mine.get('family', '')})  best default {best:.4f}  "
                   + mine.get("error", ""), flush=True)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(json.dumps(rows, indent=1))
@@ -203,6 +234,9 @@ def main() -> None:
                 print((workdir / f"{table.name}.log").read_text()[-3000:], file=sys.stderr)
     print()
     print(markdown(rows))
+    if len(seeds) > 1:
+        print()
+        print(averaged(rows))
     gaps = [100 * (r["tunaflow"]["score"] - max(v["score"] for v in r["defaults"].values()))
             for r in rows if "score" in r["tunaflow"]]
     if gaps:
