@@ -4,7 +4,8 @@ Numeric columns keep their units with missing cells set to the training median (
 indicator column where training rows had gaps). A categorical column with few categories
 is one-hot (an unknown or missing value: all zeros, plus an indicator where training had
 gaps); one with many becomes an integer code column for an embedding: 0 for missing,
-unknown or rare values, 1..K for the K most frequent training categories. Dense columns
+unknown or rare values, 1..K for the K most frequent training categories. A value that only
+one training row holds counts as unknown, not as a category (MIN_CATEGORY_ROWS). Dense columns
 come first and code columns last, so a network finds its embeddings' inputs at the end.
 
 The encoder is part of the registered model: it serializes to plain JSON, no pickle.
@@ -24,6 +25,9 @@ from tunaflow.components.tables import to_numbers
 
 ONE_HOT_MAX = 16  # categories up to which a column is one-hot; above, an embedding code
 EMBED_MAX = 256  # most frequent categories an embedding keeps; rarer ones share code 0
+# a value seen in fewer training rows is coded as unknown: a category of one row teaches a model
+# only that row (a name, a serial number that repeats a few times), which nothing else shares
+MIN_CATEGORY_ROWS = 2
 FORMAT = 1
 
 
@@ -153,7 +157,8 @@ def fit_encoder(frame: pd.DataFrame, kinds: dict[str, str], dropped: list[str] |
         keys = category_keys(frame[name])
         counts = keys.value_counts()
         # most frequent first, ties by name: the same data gives the same codes
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(((key, n) for key, n in counts.items() if n >= MIN_CATEGORY_ROWS),
+                        key=lambda item: (-item[1], item[0]))
         one_hot = len(ranked) <= one_hot_max
         categories = [key for key, _ in (ranked if one_hot else ranked[:embed_max])]
         columns.append(EncodedColumn(name, "categorical", indicator=one_hot and bool(keys.isna().any()),

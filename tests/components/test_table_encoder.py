@@ -92,7 +92,7 @@ def test_json_round_trip_transforms_the_same():
 
 
 def test_embedding_keeps_the_most_frequent_categories():
-    frame = pd.DataFrame({"c": ["a"] * 5 + ["b"] * 4 + [f"r{i}" for i in range(30)]})
+    frame = pd.DataFrame({"c": ["a"] * 5 + ["b"] * 4 + [f"r{i}" for i in range(30)] * 2})
     encoder = fit_encoder(frame, {"c": "categorical"}, embed_max=2)
     assert encoder.embedded == [3]
     codes = encoder.transform(pd.DataFrame({"c": ["a", "b", "r1", None]}))[:, 0]
@@ -106,3 +106,15 @@ def test_a_category_read_as_number_or_text_is_one_category():
     assert same[:3].tolist() == encoder.transform(pd.DataFrame({"grade": [1, 1, 2]})).tolist()
     assert category_keys(pd.Series([True, "TRUE", 1, "x", None], dtype=object)).tolist()[:4] == [
         "true", "true", "1", "x"]
+
+
+def test_a_value_of_one_training_row_is_coded_as_unknown():
+    """A near-unique column (names: a few repeat) gets codes only for the values that repeat: a
+    code of its own for each once-seen name let a model memorize those rows (titanic's names)."""
+    names = [f"passenger {i}" for i in range(60)] + ["Kelly, Mr James"] * 3 + ["Connolly, Miss Kate"] * 2
+    encoder = fit_encoder(pd.DataFrame({"name": names}), {"name": "categorical"})
+    assert encoder.feature_names == ["name=Kelly, Mr James", "name=Connolly, Miss Kate"]  # 2 kept: one-hot
+    X = encoder.transform(pd.DataFrame({"name": ["passenger 3", "Kelly, Mr James", "someone new"]}))
+    assert X.tolist() == [[0, 0], [1, 0], [0, 0]]  # once-seen and unseen alike
+    many = pd.DataFrame({"c": [f"v{i % 30}" for i in range(60)] + [f"once{i}" for i in range(40)]})
+    assert fit_encoder(many, {"c": "categorical"}).embedded == [31]  # 30 repeated values + code 0
