@@ -350,6 +350,9 @@ def split_dataset(data: Dataset, spec: DataSpec, seed: int) -> DataSplits:
         return DataSplits(data.X[train], data.y[train], data.X[val], data.y[val], data.X[test], data.y[test],
                           feature_names=data.feature_names, **common)
     encoder = fit_encoder(data.frame.iloc[train], data.kinds, data.dropped)
+    if not encoder.feature_names:  # every value of every column held by one training row only
+        raise DataError("data.source", f"nothing to learn from: no value of {', '.join(encoder.columns)} "
+                                       "is shared by two training rows")
     X_train, X_val, X_test = (encoder.transform(data.frame.iloc[rows]) for rows in (train, val, test))
     return DataSplits(X_train, data.y[train], X_val, data.y[val], X_test, data.y[test],
                       feature_names=encoder.feature_names, encoder=encoder, columns=encoder.columns,

@@ -201,3 +201,14 @@ def test_column_types_apply_to_bundled_tables_and_only_to_tables():
         load_dataset(DataSpec(source="wine", columns={"alcool": "drop"}))
     with pytest.raises(DataError, match="data.columns: column types apply to tables"):
         load_dataset(DataSpec(source="digits", columns={"x": "drop"}))
+
+
+def test_a_table_whose_values_no_two_training_rows_share_is_refused(tmp_path):
+    """Once-seen categories count as unknown; a table left with nothing else is the user's to fix,
+    one line before anything runs (it failed in the flow with a numpy traceback)."""
+    path = tmp_path / "names.csv"
+    names = [f"person {i}" for i in range(200)] + ["person 0"]  # one repeat: not an id, not a feature
+    pd.DataFrame({"name": names, "y": [i % 2 for i in range(201)]}).to_csv(path, index=False)
+    spec = DataSpec(source=str(path), target="y")
+    with pytest.raises(DataError, match="no value of name is shared by two training rows"):
+        split_dataset(load_dataset(spec), spec, seed=0)
