@@ -38,7 +38,8 @@ class TensorBatchLoader:
 
     skorch calls ``iterator_train(dataset, batch_size=..., shuffle=...)`` each epoch;
     the optional ``transform`` (an ``Augmentation``) augments training batches only: it
-    gives each epoch its own seeded batch transform.
+    gives each epoch its own seeded batch transform. A last batch of one row joins the batch
+    before it: batch norm cannot train on a single row (a fold of 385 rows in batches of 64).
     """
 
     def __init__(self, dataset, batch_size: int = 64, shuffle: bool = False,
@@ -50,20 +51,23 @@ class TensorBatchLoader:
         self.generator = generator
         self.transform = transform
 
+    def _bounds(self) -> list[tuple[int, int]]:
+        n = len(self.X)
+        starts = list(range(0, n, self.batch_size))
+        if len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return list(zip(starts, starts[1:] + [n]))
+
     def __len__(self) -> int:
-        return (len(self.X) + self.batch_size - 1) // self.batch_size
+        return len(self._bounds())
 
     def __iter__(self):
-        n = len(self.X)
         order = None
         if self.shuffle:  # drawn on the CPU (the seeded generator's), moved to the data once per epoch
-            order = torch.randperm(n, generator=self.generator).to(self.X.device)
+            order = torch.randperm(len(self.X), generator=self.generator).to(self.X.device)
         augment = self.transform.start_epoch(self.X) if self.transform is not None else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start:start + self.batch_size]
+        for start, end in self._bounds():
+            index = slice(start, end) if order is None else order[start:end]
             Xb, yb = self.X[index], None if self.y is None else self.y[index]
             if augment is not None:
                 Xb, yb = augment(index, Xb, yb)

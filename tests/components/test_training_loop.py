@@ -316,3 +316,20 @@ def test_validate_refuses_cuda_without_a_gpu_in_one_line(tmp_path):
     ok = subprocess.run([cli, "validate", str(path), "--set", "train.device=auto"],
                         capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
+
+
+# Batches ---------------------------------------------------------------------------------
+
+def test_a_last_batch_of_one_row_joins_the_one_before_so_batch_norm_trains():
+    # 97 rows in batches of 32: 32, 32, 33 (batch norm cannot train on a batch of one row)
+    spec = build_spec(tiny_spec_tree(model={"family": "mlp", "layers": 1, "units": [8], "batch_norm": True},
+                                     train={"batch_size": 32, "epochs": 2}))
+    X, y = _data(97)
+    net = build_classifier(prepare_module(spec, X, 2, "tabular", 0), spec.train, seed=0, valid=VALID)
+    loader = net.iterator_train(net.get_dataset(torch.as_tensor(X), torch.as_tensor(y)), batch_size=32, shuffle=True,
+                                generator=torch.Generator().manual_seed(0))
+    sizes = [len(yb) for _, yb in loader]
+    assert sizes == [32, 32, 33] and len(loader) == 3
+    assert sorted(torch.cat([yb for _, yb in loader]).tolist()) == sorted(y.tolist())
+    net.fit(torch.as_tensor(X), torch.as_tensor(y))
+    assert len(net.history) == 2
