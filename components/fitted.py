@@ -85,20 +85,22 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def decision_logits(scores) -> np.ndarray:
+    """Decision values as one logit per class: two classes have one score, for the second (0, score)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.stack([np.zeros_like(scores), scores], axis=1) if scores.ndim == 1 else scores
+
+
 def class_probabilities(estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
     """Probabilities (N, n_classes) in the order of the encoded labels 0..n_classes-1.
 
-    Estimators without ``predict_proba`` (a ridge classifier, an SVC without Platt scaling,
-    which would cost an inner cross-validation) get the softmax of their decision values:
-    argmax is the estimator's own choice, and the log-loss is defined.
+    Estimators without ``predict_proba`` (a ridge classifier) get the softmax of their decision
+    values: argmax is the estimator's own choice, and the log-loss is defined.
     """
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(X)
     else:
-        scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
-        if scores.ndim == 1:  # two classes: one score for the second
-            scores = np.stack([np.zeros_like(scores), scores], axis=1)
-        proba = softmax(scores)
+        proba = softmax(decision_logits(estimator.decision_function(X)))
     seen = np.asarray(estimator.classes_, dtype=np.int64)
     if len(seen) == n_classes:
         return proba

@@ -145,8 +145,9 @@ class RidgeSpec(_Section):
 
 
 class SVCSpec(_Section):
-    """A support vector machine with an RBF kernel (SVC or SVR, by the task) on standardized features
-    (and, for SVR, a standardized target: its epsilon and C are in the target's units)."""
+    """A support vector machine with an RBF kernel (SVC or SVR, by the task) on standardized features;
+    SVC's probabilities through a fitted temperature (components/tempered_svc.py), SVR on a
+    standardized target (its epsilon and C are in the target's units)."""
 
     family: Literal["svc"] = "svc"
     C: float = Field(default=1.0, gt=0)

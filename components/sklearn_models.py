@@ -76,15 +76,17 @@ def _svc(model, task: str, n_features: int, embedded: Sequence[int], seed: int):
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC, SVR
+    from sklearn.svm import SVR
+
+    from tunaflow.components.tempered_svc import TemperedSVC
 
     if task == "regression":
         # SVR's epsilon tube and its C bound are in the target's units: on a price in the tens of
         # thousands the default C cannot move off the median; it learns the standardized target
         svr = make_pipeline(_linear_input(n_features, embedded), SVR(C=model.C, gamma=model.gamma))
         return TransformedTargetRegressor(svr, transformer=StandardScaler())
-    # no Platt scaling (an inner 5-fold fit): probabilities come from the decision values
-    return make_pipeline(_linear_input(n_features, embedded), SVC(C=model.C, gamma=model.gamma, random_state=seed))
+    head = TemperedSVC(C=model.C, gamma=model.gamma, random_state=seed)  # probabilities of a fitted temperature
+    return make_pipeline(_linear_input(n_features, embedded), head)
 
 
 class IdGrams:

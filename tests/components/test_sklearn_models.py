@@ -83,4 +83,4 @@ def test_single_thread_fit_gives_the_same_model():
 
 def test_description_names_the_estimator_and_its_parameters():
     text = describe_estimator(build_estimator(SVCSpec(C=3.0), "classification", 4, seed=0))
-    assert "SVC" in text and "svc__C = 3.0" in text
+    assert "SVC" in text and "temperedsvc__C = 3.0" in text
