@@ -27,3 +27,8 @@ class DataError(UserInputError):
 
 class NoCompleteTrial(RuntimeError):
     """A search ended without one complete trial: nothing to train or register (exit 1, one line)."""
+
+
+class TrialFailed(RuntimeError):
+    """A configuration that could not be trained (not the user's input): its trial fails, the search
+    goes on. Carries the original error's type and message."""

@@ -36,6 +36,7 @@ from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states, space_
 from tunaflow.tasks.optuna.objective import FINISHED, TrialObjective, progress_callback
 from tunaflow.tasks.optuna.storage import existing_study, open_storage, storage_url
 from tunaflow.tasks.optuna.study_lock import study_lock
+from tunaflow.tasks.optuna.trial_failures import CAUGHT, one_line_trial_failures
 from tunaflow.tasks.mlflow.tracking import TrackingContext, use_context_store, use_tracking_store
 from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder, end_trial_runs
 from tunaflow.tasks import tags as keys
@@ -118,6 +119,7 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
     samples its own, so that workers never propose identical parameters.
     """
     optuna.logging.set_verbosity(logging.WARNING)
+    one_line_trial_failures()
     use_context_store(ctx)
     torch.set_num_threads(worker_threads(spec.search.workers))
     search, url = spec.search, storage_url(spec)
@@ -166,6 +168,10 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
                     log.info(f"search space looks exhausted: the last {repeats.count} trials proposed "
                              "configurations already evaluated; stopping this worker")
                     break
+                if len(mine) >= MAX_FAILURES and set(mine[-MAX_FAILURES:]) == {optuna.trial.TrialState.FAIL}:
+                    log.warning(f"the last {MAX_FAILURES} trials of this worker failed (their errors are above); "
+                                "stopping this worker")
+                    break
                 if search.timeout is not None and (left := search.timeout - (time.monotonic() - started)) < \
                         (typical := typical_trial_seconds(trials)):
                     log.info(f"time budget: {left:.0f} s left, less than a typical trial ({typical:.0f} s); "
@@ -185,6 +191,10 @@ def work_on_study(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingContext
         recorder.close()
     return WorkerReport(worker, sum(s in FINISHED for s in mine), time.monotonic() - started)
 
+
+# consecutive failed trials after which a worker stops: a failure of every configuration (a
+# broken install, a data set no family can train on) would otherwise spend the whole budget
+MAX_FAILURES = 10
 
 # consecutive repeats after which a worker stops: a sampler that keeps proposing evaluated
 # configurations has little left to find (a repeat spends no budget, so nothing else ends it)
@@ -244,7 +254,7 @@ def typical_trial_seconds(trials: list[optuna.trial.FrozenTrial]) -> float:
 def _optimize_once(study: optuna.Study, objective, callbacks, heartbeat: int, log) -> None:
     """One trial; a trial another worker failed as stale while it still ran is dropped, not fatal."""
     try:
-        study.optimize(objective, n_trials=1, callbacks=callbacks, catch=(RuntimeError, FloatingPointError))
+        study.optimize(objective, n_trials=1, callbacks=callbacks, catch=CAUGHT)
     except (ValueError, AssertionError) as error:
         # Optuna refuses to tell a trial that is no longer RUNNING (and then trips an assertion
         # of its own while logging it): another worker saw no heartbeat from this one for

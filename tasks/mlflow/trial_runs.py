@@ -36,13 +36,16 @@ class TrialRunRecorder:
         return self.executor.submit(create)
 
     def finish(self, run: Future, *, history: list[dict], params: dict, state: str,
-               summary: dict | None = None) -> None:
+               summary: dict | None = None, error: str | None = None) -> None:
+        """``error``: the traceback of a trial that failed, kept as the run's ``error.txt``."""
         def write() -> None:
             run_id = run.result()
             stamp = int(time.time() * 1000)
             metrics = epoch_metrics(history, timestamp=stamp)
             metrics += [Metric(k, float(v), stamp, 0) for k, v in (summary or {}).items()]
             log_batch(run_id, metrics=metrics, params=params, tags={keys.TRIAL_STATE: state})
+            if error:
+                self.client.log_text(run_id, error, "error.txt")
             self.client.set_terminated(run_id, status="FAILED" if state == "FAIL" else "FINISHED")
 
         self.executor.submit(write)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 
 import optuna
 from prefect import get_run_logger
 
 from tunaflow.components.data import DataSplits, search_splits
+from tunaflow.components.errors import TrialFailed, UserInputError
 from tunaflow.components.numeric_checks import check_finite_training
 from tunaflow.components.objective import evaluate_config
 from tunaflow.components.out_of_sample import encode_predictions, storable
@@ -103,7 +105,7 @@ class TrialObjective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at step {step}")
 
-        state, summary = "FAIL", None
+        state, summary, failure = "FAIL", None, None
         trial_spec = self.specs.build(params)
         trial.set_user_attr("family", trial_spec.model.family)
         trial_settings = self.trial_settings(trial_spec, params)
@@ -125,9 +127,16 @@ class TrialObjective:
         except optuna.TrialPruned:
             state = "PRUNED"
             raise
+        except UserInputError:
+            raise  # the user's mistake ends the run
+        except Exception as error:  # the worker fails the trial (its log line names the error)
+            failure = traceback.format_exc()
+            if isinstance(error, (RuntimeError, FloatingPointError)):
+                raise
+            raise TrialFailed(f"{type(error).__name__}: {error}") from error  # e.g. a library's ValueError
         finally:
             self.recorder.finish(run, history=history, params={**trial_settings, **params, "seed": seed},
-                                 state=state, summary=summary)
+                                 state=state, summary=summary, error=failure)
 
     def trial_settings(self, trial_spec: ExperimentSpec, params: dict) -> dict:
         """The base spec's flat settings, with the parts the trial's values changed read from its spec."""
