@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -194,6 +195,43 @@ def rescore_defaults(path: Path) -> list[dict]:
     return rows
 
 
+def ensemble_against_single(rows: list[dict]) -> str:
+    """Of a saved run, each draw that registered an ensemble: its test score beside the study's
+    chosen trial's (the leaderboard's first family row, refit and tested in the same run), and
+    whether the ensemble's out-of-sample value of the study's metric was below that trial's (the
+    draws a rule "never lose the study's metric" would have given to the trial alone)."""
+    lines = ["| set | seed | ensemble test | chosen trial | its test | gain (pt) | out-of-sample metric: ensemble vs trial |",
+             "|---|---|---|---|---|---|---|"]
+    gains, below = [], []
+    for row in rows:
+        mine = row["tunaflow"]
+        board = mine.get("leaderboard") or []
+        if not board or board[0]["family"] != "ensemble" or len(board) < 2:
+            continue
+        said = re.search(r"out-of-sample \S+ ([\d.]+) vs ([\d.]+)", mine.get("ensemble") or "")
+        pooled, single = (float(said[1]), float(said[2])) if said else (float("nan"), float("nan"))
+        gain = 100 * (mine["score"] - board[1]["test_score"])
+        gains.append(gain)
+        if pooled < single:
+            below.append(gain)
+        lines.append(f"| {row['set']} | {row.get('seed', 0)} | {mine['score']:.3f} | {board[1]['family']} | "
+                     f"{board[1]['test_score']:.3f} | {gain:+.1f} | {pooled:.4f} vs {single:.4f} |")
+    if gains:
+        lines.append(f"\nensemble minus chosen trial: mean {statistics.mean(gains):+.2f} pt over {len(gains)} draws "
+                     f"({sum(g > 0 for g in gains)} higher, {sum(g < 0 for g in gains)} lower)")
+    if below:
+        lines.append(f"where the ensemble's out-of-sample metric was below the trial's: mean {statistics.mean(below):+.2f} pt "
+                     f"over {len(below)} draws ({sum(g > 0 for g in below)} higher, {sum(g < 0 for g in below)} lower)")
+    return "\n".join(lines)
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
@@ -201,20 +239,26 @@ def main() -> None:
                         help=f"the development tables ({', '.join(DEV_SETS)}), not the benchmark's")
     parser.add_argument("--seed", type=int, default=0,
                         help="the spec's seed (tunaflow's split, folds and trials): another draw of the same sets")
-    parser.add_argument("--seeds", default="",
+    parser.add_argument("--seeds", default=None, type=_seed_list,
                         help="comma-separated seeds: each set run once per seed, the table averaging them")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
     parser.add_argument("--rescore-defaults", action="store_true",
                         help="only score the defaults again for the saved run in --out")
+    parser.add_argument("--ensembles", action="store_true",
+                        help="only compare, in the saved runs of --out (comma-separated files), each registered "
+                             "ensemble with the study's chosen trial on the test split")
     args = parser.parse_args()
     if args.rescore_defaults:
         print(markdown(rescore_defaults(Path(args.out))))
+        return
+    if args.ensembles:
+        print(ensemble_against_single([r for f in args.out.split(",") for r in json.loads(Path(f).read_text())]))
         return
     tables = prepare_tables(order=DEV_SETS if args.dev else BENCHMARK_SETS + DEV_SETS * bool(args.sets))
     if args.sets:
         wanted = set(args.sets.split(","))
         tables = [t for t in tables if t.name in wanted]
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
+    seeds = args.seeds or [args.seed]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
         for table, seed in ((t, s) for t in tables for s in seeds):
