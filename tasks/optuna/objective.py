@@ -20,6 +20,7 @@ from tunaflow.components.space import TrialSpecBuilder, suggest_params
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.mlflow.tracking import flatten_spec
 from tunaflow.tasks.mlflow.trial_runs import TrialRunRecorder
+from tunaflow.tasks.optuna.trial_failures import CAUGHT
 from tunaflow.tasks.optuna.duplicates import (DUPLICATE_OF, OUTCOME_ATTRS, RUNNING, budget_states, find_twin,
                                               settle_twin)
 from tunaflow.tasks import tags as keys
@@ -131,7 +132,7 @@ class TrialObjective:
             raise  # the user's mistake ends the run
         except Exception as error:  # the worker fails the trial (its log line names the error)
             failure = traceback.format_exc()
-            if isinstance(error, (RuntimeError, FloatingPointError)):
+            if isinstance(error, CAUGHT):
                 raise
             raise TrialFailed(f"{type(error).__name__}: {error}") from error  # e.g. a library's ValueError
         finally:
