@@ -13,18 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
-from tunaflow.components.metrics import validation_metrics
-
-PROBABILITY_FLOOR = 1e-7  # a confident wrong member costs much, never infinitely
+from tunaflow.components.metrics import row_losses, validation_metrics
 
 
 def selection_loss(output: np.ndarray, y: np.ndarray, task: str) -> float:
     """Mean squared error of values, or log loss of class probabilities (N, C) for integer labels."""
-    output = np.asarray(output, dtype=np.float64)
-    if task == "regression":
-        return float(np.mean((output - y) ** 2))
-    picked = output[np.arange(len(y)), np.asarray(y, dtype=np.int64)]
-    return float(-np.mean(np.log(np.clip(picked, PROBABILITY_FLOOR, 1.0))))
+    return float(np.mean(row_losses(output, y, task, "valid_loss")))
 
 
 def greedy_counts(predictions: Sequence[np.ndarray], y: np.ndarray, task: str, rounds: int) -> list[int]:

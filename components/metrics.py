@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+PROBABILITY_FLOOR = 1e-7  # a confident wrong prediction costs much, never infinitely
+
 
 def _bounded(proba: np.ndarray) -> np.ndarray:
     """Probabilities kept off 0 (a forest's certain 0 would make the log-loss infinite), rows summing to 1."""
-    proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-7, 1)
+    proba = np.clip(np.asarray(proba, dtype=np.float64), PROBABILITY_FLOOR, 1)
     return proba / proba.sum(axis=1, keepdims=True)
 
 
@@ -89,3 +91,18 @@ def confusion_figure(matrix: np.ndarray, classes: list):
         axes.text(j, i, str(count), ha="center", va="center", color="white" if count > threshold else "black")
     figure.tight_layout()
     return figure
+
+
+def row_losses(output: np.ndarray, y: np.ndarray, task: str, metric: str) -> np.ndarray:
+    """Each row's share of a validation metric, as a loss (lower is better), so two models can be
+    compared row by row: a wrong class for ``valid_acc``, the log loss of the true class for a
+    classifier's ``valid_loss``; the absolute error for ``valid_mae``, the squared error for the
+    other regression metrics (RMSE and R² order models as the mean squared error does)."""
+    output = np.asarray(output, dtype=np.float64)
+    if task == "regression":
+        error = output - np.asarray(y, dtype=np.float64)
+        return np.abs(error) if metric == "valid_mae" else error ** 2
+    labels = np.asarray(y, dtype=np.int64)
+    if metric == "valid_acc":
+        return (output.argmax(axis=1) != labels).astype(np.float64)
+    return -np.log(np.clip(output[np.arange(len(labels)), labels], PROBABILITY_FLOOR, 1.0))

@@ -14,7 +14,8 @@ import zlib
 
 import numpy as np
 
-from tunaflow.components.data import DataSplits
+from tunaflow.components.data import DataSplits, search_splits
+from tunaflow.components.seeding import derive_seed
 
 MAX_STORED_VALUES = 50_000  # about 270 kB of text per trial; above it a trial keeps none
 
@@ -41,6 +42,12 @@ def out_of_sample_targets(splits: DataSplits, scheme: str) -> np.ndarray:
     if scheme == "kfold":
         return np.concatenate([splits.y_train, splits.y_val])
     return np.asarray(splits.y_val)
+
+
+def study_targets(splits: DataSplits, spec) -> np.ndarray:
+    """The targets of the rows every trial of ``spec``'s study predicted (its search subsample's)."""
+    seen = search_splits(splits, spec.data.search_subsample, derive_seed(spec.seed, "search_subsample"))
+    return out_of_sample_targets(seen, spec.search.validation.scheme)
 
 
 def empty_predictions(n_rows: int, task: str, n_outputs: int) -> np.ndarray:

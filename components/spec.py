@@ -225,6 +225,10 @@ class SearchSpec(_Section):
     selection: Literal["primary", "knee"] = Field(
         default="primary",
         description="Which Pareto-optimal trial to register: best on the primary objective, or the knee.")
+    prefer_start: bool = Field(
+        default=True, description="Register the best of the configurations the study started from (each family's "
+        "default, a warm start) unless the best trial leads it by more than one standard error out-of-sample; "
+        "false: the best trial.")
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
     ensemble: EnsembleSpec = Field(default_factory=EnsembleSpec)

@@ -69,7 +69,7 @@ def search_stage(spec: ExperimentSpec, splits: DataSplits,
         if plan.remaining:
             reports = run_workers(spec, splits, ctx, plan.search_run_id)
             get_run_logger().info(f"{len(reports)} worker(s) finished {sum(r.trials for r in reports)} trial(s)")
-        best = close_search(spec, ctx, plan)
+        best = close_search(spec, ctx, plan, splits)
     except BaseException:
         abort_search(ctx, plan)
         raise

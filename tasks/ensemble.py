@@ -13,11 +13,10 @@ from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tunaflow.components.data import DataSplits, search_splits
+from tunaflow.components.data import DataSplits
 from tunaflow.components.ensemble_selection import choose_ensemble
 from tunaflow.components.leaderboard import LeaderboardRow
-from tunaflow.components.out_of_sample import decode_predictions, out_of_sample_targets
-from tunaflow.components.seeding import derive_seed
+from tunaflow.components.out_of_sample import decode_predictions, study_targets
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.mlflow.tracking import TrackingContext, log_dict_artifact, use_context_store
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF
@@ -105,8 +104,7 @@ def select_ensemble(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingConte
     logger = get_run_logger()
     study = optuna.load_study(study_name=spec.name, storage=open_storage(storage_url(spec)))
     trials = _candidates(study, best, settings.candidates)
-    seen = search_splits(splits, spec.data.search_subsample, derive_seed(spec.seed, "search_subsample"))
-    y = out_of_sample_targets(seen, spec.search.validation.scheme)
+    y = study_targets(splits, spec)
     predictions = [decode_predictions(t.user_attrs[PREDICTIONS]) for t in trials]
     aligned = [i for i, p in enumerate(predictions) if len(p) == len(y)]  # a study resumed on other rows
     trials, predictions = [trials[i] for i in aligned], [predictions[i] for i in aligned]

@@ -12,11 +12,13 @@ from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from tunaflow.components.data import DataSplits
 from tunaflow.components.leaderboard import LeaderboardRow, TrialSummary, rank_families
 from tunaflow.components.errors import NoCompleteTrial
 from tunaflow.components.selection import best_trial_index, select_trial
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.components.strategy import build_pruner, build_sampler
+from tunaflow.tasks.default_preference import prefer_start
 from tunaflow.tasks.optuna.fingerprint import check_fingerprint, record_fingerprint, settings_changes
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF, budget_states
 from tunaflow.tasks.optuna.objective import FINISHED, FINISHED_NAMES
@@ -116,7 +118,7 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
 
 
 @task(name="close search", cache_policy=NO_CACHE)
-def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -> SearchResult:
+def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan, splits: DataSplits) -> SearchResult:
     """The study's outcome once every worker is done: the trial to register and the leaderboard.
 
     The search run stays open: its report (plots, importances, summaries) is drawn by
@@ -130,7 +132,7 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
     # written, left that trial's run RUNNING
     ended = {t.number: t.state.name for t in trials if t.state != optuna.trial.TrialState.RUNNING}
     end_trial_runs(ctx, spec.name, ended)
-    chosen = choose_trial(study, spec)
+    chosen = prefer_start(study, spec, choose_trial(study, spec), splits, get_run_logger())
     n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
     n_finished = sum(s in FINISHED_NAMES for s in budget_states(trials))  # trained: duplicates are not
     n_reused = sum(t.state in FINISHED for t in trials) - n_finished
@@ -142,7 +144,8 @@ def close_search(spec: ExperimentSpec, ctx: TrackingContext, plan: SearchPlan) -
               "best_trial": chosen.number, "pareto_front_size": len(front)}
     log_batch(plan.search_run_id, metrics=[Metric(k, float(v), stamp, 0) for k, v in counts.items()])
     log_dict_artifact({"chosen": {"trial": chosen.number, "values": dict(zip(names, chosen.values)),
-                                  "params": chosen.params, "rule": spec.search.selection},
+                                  "params": chosen.params, "rule": spec.search.selection,
+                                  "prefer_start": spec.search.prefer_start},
                        "pareto_front": front}, "best_trial.json", plan.search_run_id)
     board = rank_trials(trials, spec)
     return SearchResult(

@@ -200,16 +200,21 @@ def log_fitted_model(fitted: FittedNetwork | FittedEstimator, spec: ExperimentSp
         model_input = raw_example
         (workdir / "encoder.json").write_text(json.dumps(encoder.to_dict()))
         artifacts["encoder"] = str(workdir / "encoder.json")
-    signature = mlflow.models.infer_signature(
-        model_input, python_model.predict(None, model_input), params={"output": "label"})
-    if encoder is not None:
-        signature.inputs = raw_input_schema(encoder, spec.data.target)
     pyfunc_logger = logging.getLogger("mlflow.pyfunc")
     level = pyfunc_logger.level
     # Its note on cloudpickle concerns models from untrusted sources; this class is tunaflow's own.
     pyfunc_logger.setLevel(logging.ERROR)
     try:
-        return _log_model(signature, model_input, artifacts)
+        with warnings.catch_warnings():
+            # MLflow's hint on integer columns that cannot hold missing values concerns typed inputs:
+            # a raw-row model's columns are typed `any` and its encoder imputes empty cells
+            if encoder is not None:
+                warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+            signature = mlflow.models.infer_signature(
+                model_input, python_model.predict(None, model_input), params={"output": "label"})
+            if encoder is not None:
+                signature.inputs = raw_input_schema(encoder, spec.data.target)
+            return _log_model(signature, model_input, artifacts)
     finally:
         pyfunc_logger.setLevel(level)
 
