@@ -75,7 +75,8 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_the_study_reaches_its_budge
 
         def victim_mid_trial():
             for t in trials("killed", url):
-                if t.state.name == "RUNNING" and t.user_attrs.get("tunaflow.worker") == victim_name:
+                # mid-trial: its configuration already sampled, which the retry must repeat
+                if t.state.name == "RUNNING" and t.params and t.user_attrs.get("tunaflow.worker") == victim_name:
                     run = _trial_runs(client, experiment, "killed").get(t.number)
                     if run is not None and run.info.status == "RUNNING":
                         return t
