@@ -23,7 +23,8 @@ from tunaflow.components.secrets import mask_url
 RESUMABLE = (
     "search.sampler", "search.pruner", "search.patience", "search.selection", "search.n_trials",
     "search.timeout", "search.workers", "search.heartbeat", "search.cluster", "search.storage",
-    "search.warm_start", "search.prefer_start", "search.ensemble", "train.learning_curve", "train.device", "tracking",
+    "search.warm_start", "search.prefer_start", "search.ensemble", "train.learning_curve", "train.device",
+    "tracking",
 )
 
 _MISSING = object()

@@ -14,15 +14,9 @@ from tunaflow.components.default_preference import STANDARD_ERRORS, lead_over
 from tunaflow.components.out_of_sample import decode_predictions, study_targets
 from tunaflow.components.selection import best_trial_index
 from tunaflow.components.spec import ExperimentSpec
-from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF
-from tunaflow.tasks.optuna.objective import PREDICTIONS
+from tunaflow.tasks.optuna.objective import PREDICTIONS, predicted_trials
 
 ENQUEUED = "fixed_params"  # Optuna's system attribute on a trial that ran enqueued parameters
-
-
-def _starts(complete: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
-    return [t for t in complete if ENQUEUED in t.system_attrs and PREDICTIONS in t.user_attrs
-            and t.user_attrs.get(DUPLICATE_OF) is None]
 
 
 def _name(trial: optuna.trial.FrozenTrial) -> str:
@@ -36,8 +30,7 @@ def prefer_start(study: optuna.Study, spec: ExperimentSpec, chosen: optuna.trial
     by more than one standard error on the rows every trial predicted; ``log`` says which and why."""
     if not spec.search.prefer_start or spec.search.multi_objective or ENQUEUED in chosen.system_attrs:
         return chosen
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    starts = _starts(complete)
+    starts = [t for t in predicted_trials(study) if ENQUEUED in t.system_attrs]
     if not starts or PREDICTIONS not in chosen.user_attrs:
         return chosen
     metric = spec.search.objective_specs[0].metric

@@ -19,8 +19,7 @@ from tunaflow.components.leaderboard import LeaderboardRow
 from tunaflow.components.out_of_sample import decode_predictions, study_targets
 from tunaflow.components.spec import ExperimentSpec
 from tunaflow.tasks.mlflow.tracking import TrackingContext, log_dict_artifact, use_context_store
-from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF
-from tunaflow.tasks.optuna.objective import PREDICTIONS
+from tunaflow.tasks.optuna.objective import PREDICTIONS, predicted_trials
 from tunaflow.tasks.optuna.storage import open_storage, storage_url
 from tunaflow.tasks.search import SearchResult
 from tunaflow.tasks.search_report import log_leaderboard
@@ -62,8 +61,7 @@ def _candidates(study: optuna.Study, best: SearchResult, limit: int) -> list[opt
     whose variants would otherwise fill the candidates, and a model of another family is what an
     average gains most from (and what cross-validation on small data ranks least surely).
     """
-    complete = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-                if PREDICTIONS in t.user_attrs and t.user_attrs.get(DUPLICATE_OF) is None]
+    complete = predicted_trials(study)
     chosen = [t for t in complete if t.number == best.best_trial]
     if not chosen:
         return []

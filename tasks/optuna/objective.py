@@ -31,6 +31,12 @@ FINISHED_NAMES = tuple(state.name for state in FINISHED)
 PREDICTIONS = "oos_predictions"
 
 
+def predicted_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The complete trials that keep out-of-sample predictions, repeats of a configuration left out."""
+    return [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            if PREDICTIONS in t.user_attrs and t.user_attrs.get(DUPLICATE_OF) is None]
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A trial's sampled values, and the trial of the same configuration the study holds (if any)."""
