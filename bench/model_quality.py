@@ -247,12 +247,17 @@ def main() -> None:
     parser.add_argument("--ensembles", action="store_true",
                         help="only compare, in the saved runs of --out (comma-separated files), each registered "
                              "ensemble with the study's chosen trial on the test split")
+    parser.add_argument("--keep", default=None,
+                        help="a folder to keep each run's spec, log and tunaflow home in (default: a temporary one)")
     args = parser.parse_args()
     if args.rescore_defaults:
         print(markdown(rescore_defaults(Path(args.out))))
         return
     if args.ensembles:
-        print(ensemble_against_single([r for f in args.out.split(",") for r in json.loads(Path(f).read_text())]))
+        files = [Path(f) for f in args.out.split(",")]
+        if (missing := [str(f) for f in files if not f.is_file()]):
+            parser.error(f"--out: no saved run at {', '.join(missing)}")
+        print(ensemble_against_single([r for f in files for r in json.loads(f.read_text())]))
         return
     tables = prepare_tables(order=DEV_SETS if args.dev else BENCHMARK_SETS + DEV_SETS * bool(args.sets))
     if args.sets:
@@ -261,6 +266,9 @@ def main() -> None:
     seeds = args.seeds or [args.seed]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
+        if args.keep:
+            tmp = args.keep
+            Path(tmp).mkdir(parents=True, exist_ok=True)
         for table, seed in ((t, s) for t in tables for s in seeds):
             rows_of = tunaflow_split(table, seed)
             defaults = run_defaults(table, rows_of)

@@ -9,7 +9,7 @@ in steps of one row and would pick members by the noise of a few rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -21,16 +21,20 @@ def selection_loss(output: np.ndarray, y: np.ndarray, task: str) -> float:
     return float(np.mean(row_losses(output, y, task, "valid_loss")))
 
 
-def greedy_counts(predictions: Sequence[np.ndarray], y: np.ndarray, task: str, rounds: int) -> list[int]:
-    """How many times each candidate is picked in ``rounds`` rounds; of equal losses, the earlier
-    candidate (the caller orders them best first)."""
+Loss = Callable[[np.ndarray, np.ndarray, str], float]
+
+
+def greedy_counts(predictions: Sequence[np.ndarray], y: np.ndarray, task: str, rounds: int,
+                  loss: Loss = selection_loss) -> list[int]:
+    """How many times each candidate is picked in ``rounds`` rounds by ``loss`` (output, y, task);
+    of equal losses, the earlier candidate (the caller orders them best first)."""
     if not predictions:
         raise ValueError("no candidate predictions to select from")
     stack = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
     counts = [0] * len(stack)
     total = np.zeros_like(stack[0])
     for picked in range(rounds):
-        losses = [selection_loss((total + candidate) / (picked + 1), y, task) for candidate in stack]
+        losses = [loss((total + candidate) / (picked + 1), y, task) for candidate in stack]
         best = int(np.argmin(losses))  # argmin keeps the first of equal losses
         counts[best] += 1
         total += stack[best]
@@ -62,7 +66,7 @@ class EnsembleChoice:
 
 
 def choose_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, task: str, rounds: int, metric: str,
-                    n_outputs: int) -> EnsembleChoice:
+                    n_outputs: int, loss: Loss = selection_loss) -> EnsembleChoice:
     """Greedy selection over ``predictions`` (the chosen trial's first), judged against that trial.
 
     The ensemble ``improves`` when it has more than one member and a lower selection loss: the
@@ -70,10 +74,10 @@ def choose_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, task: str,
     beside it, not required: accuracy moves by whole rows, and on a small table a row or two of
     it is the noise that made the single trial look best.
     """
-    counts = greedy_counts(predictions, y, task, rounds)
+    counts = greedy_counts(predictions, y, task, rounds, loss)
     output = weighted_output(predictions, counts)
     score = validation_metrics(task, y, output, n_outputs)[metric]
     single_score = validation_metrics(task, y, predictions[0], n_outputs)[metric]
-    loss, single_loss = selection_loss(output, y, task), selection_loss(predictions[0], y, task)
-    improves = sum(c > 0 for c in counts) > 1 and loss < single_loss
-    return EnsembleChoice(counts, loss, single_loss, float(score), float(single_score), improves)
+    value, single_value = loss(output, y, task), loss(predictions[0], y, task)
+    improves = sum(c > 0 for c in counts) > 1 and value < single_value
+    return EnsembleChoice(counts, value, single_value, float(score), float(single_score), improves)

@@ -41,6 +41,17 @@ def test_greedy_selection_starts_from_the_best_single_and_adds_the_complementary
     assert np.allclose(ensemble.sum(axis=1), 1.0)
 
 
+def test_selection_follows_the_loss_it_is_given():
+    """Another loss (here: the error on the first half's rows only) picks by that loss, and the
+    choice is judged by it: A alone knows those rows, so A is picked every round."""
+    def first_half(output, y, task):
+        return selection_loss(output[:3], y[:3], task)
+
+    assert greedy_counts([C, A, B], Y, "classification", rounds=5, loss=first_half) == [0, 5, 0]
+    choice = choose_ensemble([C, A, B], Y, "classification", 5, "valid_acc", 2, loss=first_half)
+    assert choice.counts == [0, 5, 0] and choice.loss == pytest.approx(first_half(A, Y, "classification"))
+
+
 def test_equal_candidates_tie_to_the_first_and_a_single_member_is_no_ensemble():
     counts = greedy_counts([C, C.copy(), A], Y, "classification", rounds=1)
     assert counts == [1, 0, 0]
