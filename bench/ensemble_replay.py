@@ -15,6 +15,7 @@ Rules:
   metric       the ensemble only if its out-of-sample metric is at least the chosen trial's
   brier        selection by the Brier score instead of log loss (classification)
   starts       the starting configurations (family defaults) among the candidates
+  best start   no search: the starting configuration with the best out-of-sample value, alone
 
     .venv/bin/python bench/ensemble_replay.py /tmp/keep/glass-1 /tmp/keep/glass-3 ...
 """
@@ -32,7 +33,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-RULES = ["registered", "trial", "metric", "brier", "starts"]
+RULES = ["registered", "trial", "metric", "brier", "starts", "best start"]
 
 
 def _brier(output: np.ndarray, y: np.ndarray, task: str) -> float:
@@ -54,6 +55,7 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     from tunaflow.components.out_of_sample import decode_predictions, study_targets
     from tunaflow.components.resolve import resolve_experiment
     from tunaflow.components.seeding import derive_seed
+    from tunaflow.components.selection import best_trial_index
     from tunaflow.components.space import apply_params
     from tunaflow.components.spec import load_spec
     from tunaflow.components.trainer import fit_options, spec_augmentation, text_options, train_model
@@ -102,7 +104,11 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     metric = spec.search.objective_specs[0].metric
     candidates = _candidates(study, SimpleNamespace(best_trial=chosen), settings.candidates)
     taken = {t.number for t in candidates}
-    starts = [t for t in predicted_trials(study) if ENQUEUED in t.system_attrs and t.number not in taken]
+    every_start = [t for t in predicted_trials(study) if ENQUEUED in t.system_attrs]
+    starts = [t for t in every_start if t.number not in taken]
+    best_start = every_start[best_trial_index([t.value for t in every_start],
+                                              [t.user_attrs.get("metrics") or {} for t in every_start],
+                                              metric, spec.search.direction)]
     # the starts follow the chosen trial and the family leaders, ahead of the other candidates
     leaders = len({t.user_attrs.get("family") for t in candidates})
     with_starts = (candidates[:leaders] + starts + candidates[leaders:])[:settings.candidates]
@@ -119,7 +125,7 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
 
     scores = {"registered": ensemble_score(candidates, "registered"), "trial": test_score(test_output(candidates[0])),
               "metric": ensemble_score(candidates, "metric"), "brier": ensemble_score(candidates, "brier"),
-              "starts": ensemble_score(with_starts, "starts")}
+              "starts": ensemble_score(with_starts, "starts"), "best start": test_score(test_output(best_start))}
     return spec.name, scores
 
 

@@ -92,7 +92,12 @@ def score(task: str, y_true, y_pred) -> dict:
     return {"score": float(r2_score(y_true, y_pred)), "rmse": float(mean_squared_error(y_true, y_pred) ** 0.5)}
 
 
-def run_defaults(table: Table, rows: dict[str, np.ndarray]) -> dict:
+def run_defaults(table: Table, rows: dict[str, np.ndarray], random_states: int = 1) -> dict:
+    """Each default model fitted on train + validation and scored on test. With ``random_states``
+    above 1, a model whose fit depends on its random state (the forest) is also fitted with states
+    0..N-1, and ``states_mean`` is its mean score over them: what the default scores in expectation,
+    beside the one state (0) the table uses."""
+    from sklearn.base import clone
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -100,15 +105,21 @@ def run_defaults(table: Table, rows: dict[str, np.ndarray]) -> dict:
     frame = pd.read_csv(table.path)
     X, y = frame.drop(columns=[table.target]), frame[table.target]
     fit_rows = np.concatenate([rows["train"], rows["val"]])
-    results = {}
-    for name, (model, scale) in default_models(table.task).items():
+
+    def fitted_score(model, scale: bool) -> dict:
         if table.task == "regression" and scale:  # SVR and ridge on a standardized target: the usual default
             model = TransformedTargetRegressor(model, transformer=StandardScaler())
         pipeline = make_pipeline(_preprocessor(X, scale), model)
-        started = time.perf_counter()
         pipeline.fit(X.iloc[fit_rows], y.iloc[fit_rows])
-        results[name] = {**score(table.task, y.iloc[rows["test"]], pipeline.predict(X.iloc[rows["test"]])),
-                         "seconds": time.perf_counter() - started}
+        return score(table.task, y.iloc[rows["test"]], pipeline.predict(X.iloc[rows["test"]]))
+
+    results = {}
+    for name, (model, scale) in default_models(table.task).items():
+        started = time.perf_counter()
+        results[name] = {**fitted_score(model, scale), "seconds": time.perf_counter() - started}
+        if random_states > 1 and "RandomForest" in type(model).__name__:
+            results[name]["states_mean"] = statistics.mean(
+                fitted_score(clone(model).set_params(random_state=state), scale)["score"] for state in range(random_states))
     return results
 
 
@@ -185,14 +196,33 @@ def averaged(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def rescore_defaults(path: Path) -> list[dict]:
+def rescore_defaults(path: Path, random_states: int = 1) -> list[dict]:
     """The defaults of a saved run scored again on the same splits (tunaflow's results kept)."""
-    tables = {t.name: t for t in prepare_tables()}
+    tables = {t.name: t for t in prepare_tables(order=BENCHMARK_SETS + DEV_SETS)}
     rows = json.loads(path.read_text())
     for row in rows:
-        row["defaults"] = run_defaults(tables[row["set"]], tunaflow_split(tables[row["set"]], row.get("seed", 0)))
+        table = tables[row["set"]]
+        row["defaults"] = run_defaults(table, tunaflow_split(table, row.get("seed", 0)), random_states)
     path.write_text(json.dumps(rows, indent=1))
     return rows
+
+
+def against_expected_forest(rows: list[dict]) -> str:
+    """Per set, tunaflow's mean against the forest's mean at random state 0 (the tables above) and
+    over the random states scored (``--random-states``): how much of a gap the one state explains."""
+    lines = ["| set | draws | tunaflow mean | rf, state 0 | rf, mean over states | gap vs state 0 (pt) | gap vs states (pt) |",
+             "|---|---|---|---|---|---|---|"]
+    by_set: dict[str, list[dict]] = {}
+    for row in rows:
+        if "score" in row["tunaflow"] and "states_mean" in row["defaults"].get("rf", {}):
+            by_set.setdefault(row["set"], []).append(row)
+    for name, draws in by_set.items():
+        mine = statistics.mean(d["tunaflow"]["score"] for d in draws)
+        first = statistics.mean(d["defaults"]["rf"]["score"] for d in draws)
+        spread = statistics.mean(d["defaults"]["rf"]["states_mean"] for d in draws)
+        lines.append(f"| {name} | {len(draws)} | {mine:.3f} | {first:.3f} | {spread:.3f} | {100 * (mine - first):+.1f} | "
+                     f"{100 * (mine - spread):+.1f} |")
+    return "\n".join(lines)
 
 
 def ensemble_against_single(rows: list[dict]) -> str:
@@ -244,6 +274,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_quality.json"))
     parser.add_argument("--rescore-defaults", action="store_true",
                         help="only score the defaults again for the saved run in --out")
+    parser.add_argument("--random-states", type=int, default=1,
+                        help="with --rescore-defaults: also fit the forest with this many random states and "
+                             "compare tunaflow with its mean over them")
     parser.add_argument("--ensembles", action="store_true",
                         help="only compare, in the saved runs of --out (comma-separated files), each registered "
                              "ensemble with the study's chosen trial on the test split")
@@ -251,7 +284,11 @@ def main() -> None:
                         help="a folder to keep each run's spec, log and tunaflow home in (default: a temporary one)")
     args = parser.parse_args()
     if args.rescore_defaults:
-        print(markdown(rescore_defaults(Path(args.out))))
+        rows = rescore_defaults(Path(args.out), args.random_states)
+        print(markdown(rows))
+        if args.random_states > 1:
+            print()
+            print(against_expected_forest(rows))
         return
     if args.ensembles:
         files = [Path(f) for f in args.out.split(",")]
