@@ -117,7 +117,9 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
         outputs = [decode_predictions(t.user_attrs[PREDICTIONS]) for t in trials]
         choice = choose_ensemble(outputs, y_oos, task, settings.size, metric, splits.n_outputs,
                                  loss=_brier if rule == "brier" else selection_loss)
-        improves = choice.improves and (rule != "metric" or choice.score >= choice.single_score)
+        kept = choice.score >= choice.single_score if spec.search.direction == "maximize" else \
+            choice.score <= choice.single_score
+        improves = choice.improves and (rule != "metric" or kept)
         if not improves:
             return test_score(test_output(trials[0]))
         return test_score(weighted_output([test_output(trials[i]) for i in choice.members],
@@ -126,6 +128,10 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     scores = {"registered": ensemble_score(candidates, "registered"), "trial": test_score(test_output(candidates[0])),
               "metric": ensemble_score(candidates, "metric"), "brier": ensemble_score(candidates, "brier"),
               "starts": ensemble_score(with_starts, "starts"), "best start": test_score(test_output(best_start))}
+    said = json.loads(next(line for line in log.splitlines() if line.startswith('{"study"')))["test_metrics"]
+    ran = said["r2"] if task == "regression" else said["accuracy"]
+    if abs(ran - scores["registered"]) > 1e-6:
+        print(f"{workdir.name}: the replay registered {scores['registered']:.6f}, the run {ran:.6f}", file=sys.stderr)
     return spec.name, scores
 
 
