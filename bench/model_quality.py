@@ -305,6 +305,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
         if args.keep:
             tmp = args.keep
+            if (taken := [f"{t.name}-{s}" for t in tables for s in seeds if (Path(tmp) / f"{t.name}-{s}").exists()]):
+                parser.error(f"--keep: {tmp} already holds {', '.join(taken)}")
             Path(tmp).mkdir(parents=True, exist_ok=True)
         for table, seed in ((t, s) for t in tables for s in seeds):
             rows_of = tunaflow_split(table, seed)
