@@ -13,7 +13,7 @@ Rules:
   registered   ensemble selection as tunaflow runs it (log loss; ensemble when it lowers it)
   trial        the study's chosen trial alone (no ensemble)
   metric       the ensemble only if its out-of-sample metric is at least the chosen trial's
-  brier        selection by the Brier score instead of log loss (classification)
+  brier        selection by the Brier score instead of log loss (regression: as registered)
   starts       the starting configurations (family defaults) among the candidates
   best start   no search: the starting configuration with the best out-of-sample value, alone
 
@@ -22,6 +22,7 @@ Rules:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pickle
@@ -29,16 +30,18 @@ import re
 import sys
 from collections import defaultdict
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from model_quality import score  # noqa: E402
+
+RESULT = '{"study"'  # the line ``tunaflow run --json`` ends with, in a kept run's log
 RULES = ["registered", "trial", "metric", "brier", "starts", "best start"]
 
 
 def _brier(output: np.ndarray, y: np.ndarray, task: str) -> float:
-    if task == "regression":
-        return float(np.mean((output - y) ** 2))
+    """The Brier score of class probabilities (N, C) for integer labels."""
     return float(np.mean(np.sum((output - np.eye(output.shape[1])[y]) ** 2, axis=1)))
 
 
@@ -58,9 +61,9 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     from tunaflow.components.selection import best_trial_index
     from tunaflow.components.space import apply_params
     from tunaflow.components.spec import load_spec
-    from tunaflow.components.trainer import fit_options, spec_augmentation, text_options, train_model
+    from tunaflow.components.trainer import fit_options, train_model
     from tunaflow.tasks.default_preference import ENQUEUED
-    from tunaflow.tasks.ensemble import _candidates
+    from tunaflow.tasks.ensemble import ensemble_candidates
     from tunaflow.tasks.optuna.objective import PREDICTIONS, predicted_trials
     from tunaflow.tasks.optuna.storage import open_storage, storage_url
 
@@ -86,23 +89,18 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
             seed = derive_seed(spec.seed, "final", trial.number)
             if member.model.family in SKLEARN_FAMILIES:
                 refits[trial.number] = fit_sklearn(member, splits, X, y, seed).predict_output(splits.X_test)
-            else:
-                augmentation = spec_augmentation(member, X, splits.n_outputs, splits.kind, seed,
-                                                 tuple(splits.embedded or ()), **text_options(splits))
+            else:  # train_model builds the member's augmentation as the final training does
                 module, _ = train_model(member, X, y, seed=seed, epochs=int(trial.user_attrs.get("best_epoch", 1)),
-                                        augmentation=augmentation, **fit_options(splits))
+                                        **fit_options(splits))
                 refits[trial.number] = FittedNetwork(module, task, member.model.family).predict_output(splits.X_test)
             cache.write_bytes(pickle.dumps(refits))
         return refits[trial.number]
 
-    def test_score(output: np.ndarray) -> float:
-        y_test = np.asarray(splits.y_test)
-        if task == "regression":
-            return float(1 - np.mean((output - y_test) ** 2) / np.var(y_test))
-        return float(np.mean(output.argmax(axis=1) == y_test))
+    def test_score(output: np.ndarray) -> float:  # as model_quality.py scores the defaults
+        return score(task, splits.y_test, output if task == "regression" else output.argmax(axis=1))["score"]
 
     metric = spec.search.objective_specs[0].metric
-    candidates = _candidates(study, SimpleNamespace(best_trial=chosen), settings.candidates)
+    candidates = ensemble_candidates(study, chosen, settings.candidates)
     taken = {t.number for t in candidates}
     every_start = [t for t in predicted_trials(study) if ENQUEUED in t.system_attrs]
     starts = [t for t in every_start if t.number not in taken]
@@ -116,7 +114,7 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     def ensemble_score(trials, rule: str) -> float:
         outputs = [decode_predictions(t.user_attrs[PREDICTIONS]) for t in trials]
         choice = choose_ensemble(outputs, y_oos, task, settings.size, metric, splits.n_outputs,
-                                 loss=_brier if rule == "brier" else selection_loss)
+                                 loss=_brier if rule == "brier" and task != "regression" else selection_loss)
         kept = choice.score >= choice.single_score if spec.search.direction == "maximize" else \
             choice.score <= choice.single_score
         improves = choice.improves and (rule != "metric" or kept)
@@ -129,18 +127,30 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
               "metric": ensemble_score(candidates, "metric"), "brier": ensemble_score(candidates, "brier"),
               "starts": ensemble_score(with_starts, "starts"), "best start": test_score(test_output(best_start))}
     # the run's own score: a replay that differs (a refit allowance that turned an ensemble down) says so
-    tested = json.loads(next(line for line in log.splitlines() if line.startswith('{"study"')))["test_metrics"]
+    tested = json.loads(next(line for line in log.splitlines() if line.startswith(RESULT)))["test_metrics"]
     ran = tested["r2"] if task == "regression" else tested["accuracy"]
     if abs(ran - scores["registered"]) > 1e-6:
         print(f"{workdir.name}: the replay registered {scores['registered']:.6f}, the run {ran:.6f}", file=sys.stderr)
     return spec.name, scores
 
 
+def kept_run_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a run kept by ``model_quality.py --keep`` that finished, or None."""
+    if not (folder / "home").is_dir() or not (specs := list(folder.glob("*.yaml"))):
+        return "not a run kept by model_quality.py --keep (no spec and tunaflow home in it)"
+    log = folder / f"{specs[0].stem}.log"
+    if not log.is_file() or not any(line.startswith(RESULT) for line in log.read_text().splitlines()):
+        return f"{log.name} holds no finished run (its last lines say why)"
+    return None
+
+
 def main() -> None:
-    folders = [Path(a) for a in sys.argv[1:]]
-    if not folders or (missing := [str(f) for f in folders if not (f / "home").is_dir()]):
-        sys.exit(f"usage: ensemble_replay.py KEPT_RUN... (folders kept by model_quality.py --keep; "
-                 f"not one: {', '.join(missing) if folders else 'none given'})")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="folders kept by model_quality.py --keep")
+    folders = parser.parse_args().runs
+    for folder in folders:
+        if (problem := kept_run_problem(folder)):
+            parser.error(f"{folder}: {problem}")
     by_set = defaultdict(list)
     print("| run | " + " | ".join(RULES) + " |\n|---|" + "---|" * len(RULES))
     for folder in folders:

@@ -283,6 +283,8 @@ def main() -> None:
     parser.add_argument("--keep", default=None,
                         help="a folder to keep each run's spec, log and tunaflow home in (default: a temporary one)")
     args = parser.parse_args()
+    if args.random_states < 1 or (args.random_states > 1 and not args.rescore_defaults):
+        parser.error("--random-states: a count of at least 1, used with --rescore-defaults")
     if args.rescore_defaults:
         rows = rescore_defaults(Path(args.out), args.random_states)
         print(markdown(rows))

@@ -53,28 +53,28 @@ class EnsemblePlan:
         return {**asdict(self), "members": [asdict(m) for m in self.members]}
 
 
-def _candidates(study: optuna.Study, best: SearchResult, limit: int) -> list[optuna.trial.FrozenTrial]:
-    """The chosen trial first, then each other family's best, then the best others (trials holding
-    predictions, repeats left out), up to ``limit``.
+def ensemble_candidates(study: optuna.Study, chosen: int, limit: int) -> list[optuna.trial.FrozenTrial]:
+    """The trial numbered ``chosen`` first, then each other family's best, then the best others
+    (trials holding predictions, repeats left out), up to ``limit``.
 
     The family bests come before the rest: the study spends most trials on its leading family,
     whose variants would otherwise fill the candidates, and a model of another family is what an
     average gains most from (and what cross-validation on small data ranks least surely).
     """
     complete = predicted_trials(study)
-    chosen = [t for t in complete if t.number == best.best_trial]
-    if not chosen:
+    first = [t for t in complete if t.number == chosen]
+    if not first:
         return []
     sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
-    ranked = sorted((t for t in complete if t.number != best.best_trial), key=lambda t: (sign * t.value, t.number))
-    seen = {chosen[0].user_attrs.get("family")}
+    ranked = sorted((t for t in complete if t.number != chosen), key=lambda t: (sign * t.value, t.number))
+    seen = {first[0].user_attrs.get("family")}
     leaders = []
     for trial in ranked:
         if (family := trial.user_attrs.get("family")) not in seen:
             seen.add(family)
             leaders.append(trial)
-    first = {t.number for t in leaders}
-    return (chosen + leaders + [t for t in ranked if t.number not in first])[:limit]
+    led = {t.number for t in leaders}
+    return (first + leaders + [t for t in ranked if t.number not in led])[:limit]
 
 
 def _extra_refit_seconds(trials: list[optuna.trial.FrozenTrial], members: list[int], spec: ExperimentSpec) -> float:
@@ -101,7 +101,7 @@ def select_ensemble(spec: ExperimentSpec, splits: DataSplits, ctx: TrackingConte
         return None
     logger = get_run_logger()
     study = optuna.load_study(study_name=spec.name, storage=open_storage(storage_url(spec)))
-    trials = _candidates(study, best, settings.candidates)
+    trials = ensemble_candidates(study, best.best_trial, settings.candidates)
     y = study_targets(splits, spec)
     predictions = [decode_predictions(t.user_attrs[PREDICTIONS]) for t in trials]
     aligned = [i for i, p in enumerate(predictions) if len(p) == len(y)]  # a study resumed on other rows
