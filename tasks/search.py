@@ -113,7 +113,9 @@ def open_search(spec: ExperimentSpec, ctx: TrackingContext) -> SearchPlan:
     if finished:
         logger.info(f"resuming study {spec.name!r}: {finished} finished trial(s), {remaining} to go")
     elif (queued := enqueue_warm_start(study, spec, storage)):
-        logger.info(f"warm start: {queued} parameter set(s) enqueued")
+        # a default space's family defaults reach the study as warm-start parameter sets (resolve.py)
+        logger.info(f"{queued} parameter set(s) enqueued to try first (each family's default under a default "
+                    "space, then search.warm_start's)")
     return SearchPlan(run.info.run_id, finished, remaining)
 
 
