@@ -129,12 +129,25 @@ def _hgb_space(profile: DataProfile) -> dict:
     }
 
 
+# past this many features a forest's tree that weighs all of them at each split costs more than
+# ten times one that weighs their square root (the classifier's default), half of them five times
+RF_WIDE_FEATURES = 100
+
+
+def _rf_features(profile: DataProfile) -> CategoricalDistribution:
+    # on wide data a classifier's trees weigh no more features than its default's: a fraction of
+    # 784 pixels made one trial outlast the whole default budget (bench/REPORT.md)
+    if profile.task == "classification" and profile.n_features > RF_WIDE_FEATURES:
+        return _choice("sqrt", "log2")
+    return _choice("sqrt", "log2", 0.5, 1.0)
+
+
 def _rf_space(profile: DataProfile) -> dict:
     return {
         "model.n_estimators": _int(50, 500, log=True),
         "model.max_depth": _choice(None, 8, 16, 32),
         "model.min_samples_leaf": _MIN_SAMPLES_LEAF,
-        "model.max_features": _choice("sqrt", "log2", 0.5, 1.0),
+        "model.max_features": _rf_features(profile),
     }
 
 

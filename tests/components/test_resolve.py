@@ -38,7 +38,8 @@ IMAGES = DataProfile("image", "classification", 1000, 64, image_side=8)
 
 @pytest.mark.parametrize("family,profile", [(f, TABLES) for f in ("mlp", "hgb", "rf", "logreg", "svc")]
                          + [("ridge", DataProfile("tabular", "regression", 300, 6)), ("cnn", IMAGES),
-                            ("mlp", IMAGES)])
+                            ("mlp", IMAGES), ("rf", DataProfile("tabular", "classification", 4000, 784)),
+                            ("rf", DataProfile("tabular", "regression", 4000, 784))])
 def test_each_family_has_a_space_that_holds_its_default(family, profile):
     space = family_space(family, profile)
     defaults = family_defaults(family, profile)
@@ -60,6 +61,16 @@ def test_network_spaces_search_the_practice_of_training():
     assert mlp["train.lr"].log and mlp["train.weight_decay"].log
     cnn = family_space("cnn", IMAGES)
     assert any(p.startswith("augment.image.") for p in cnn) and "model.channels.0" in cnn
+
+
+def test_on_wide_data_a_forest_classifier_weighs_no_more_features_per_split_than_its_default():
+    # a fraction of 784 pixels per split made one trial outlast the default budget
+    wide = family_space("rf", DataProfile("tabular", "classification", 4000, 784))["model.max_features"]
+    assert set(wide.choices) == {"sqrt", "log2"}
+    assert {0.5, 1.0} <= set(family_space("rf", TABLES)["model.max_features"].choices)
+    # a regressor's default weighs them all: its fractions cost no more than it
+    regression = family_space("rf", DataProfile("tabular", "regression", 4000, 784))["model.max_features"]
+    assert 1.0 in regression.choices
 
 
 def test_default_families_follow_task_modality_and_size():
