@@ -60,6 +60,7 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
     from tunaflow.components.seeding import derive_seed
     from tunaflow.components.selection import best_trial_index
     from tunaflow.components.space import apply_params
+    from tunaflow.components.stopping import improves
     from tunaflow.components.spec import load_spec
     from tunaflow.components.trainer import fit_options, train_model
     from tunaflow.tasks.default_preference import ENQUEUED
@@ -115,10 +116,8 @@ def replay(workdir: Path) -> tuple[str, dict[str, float]]:
         outputs = [decode_predictions(t.user_attrs[PREDICTIONS]) for t in trials]
         choice = choose_ensemble(outputs, y_oos, task, settings.size, metric, splits.n_outputs,
                                  loss=_brier if rule == "brier" and task != "regression" else selection_loss)
-        kept = choice.score >= choice.single_score if spec.search.direction == "maximize" else \
-            choice.score <= choice.single_score
-        improves = choice.improves and (rule != "metric" or kept)
-        if not improves:
+        kept = not improves(choice.single_score, choice.score, spec.search.direction == "minimize", 0.0)
+        if not (choice.improves and (rule != "metric" or kept)):
             return test_score(test_output(trials[0]))
         return test_score(weighted_output([test_output(trials[i]) for i in choice.members],
                                           [choice.counts[i] for i in choice.members]))

@@ -291,6 +291,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.random_states < 1 or (args.random_states > 1 and not args.rescore_defaults):
         parser.error("--random-states: a count of at least 1, used with --rescore-defaults")
+    if args.rescore_defaults or args.ensembles:  # both read saved runs
+        files = [Path(f) for f in args.out.split(",")] if args.ensembles else [Path(args.out)]
+        if (missing := [str(f) for f in files if not f.is_file()]):
+            parser.error(f"--out: no saved run at {', '.join(missing)}")
     if args.rescore_defaults:
         rows = rescore_defaults(Path(args.out), args.random_states)
         print(markdown(rows))
@@ -299,9 +303,6 @@ def main() -> None:
             print(against_expected_forest(rows))
         return
     if args.ensembles:
-        files = [Path(f) for f in args.out.split(",")]
-        if (missing := [str(f) for f in files if not f.is_file()]):
-            parser.error(f"--out: no saved run at {', '.join(missing)}")
         print(ensemble_against_single([r for f in files for r in json.loads(f.read_text())]))
         return
     tables = prepare_tables(order=DEV_SETS if args.dev else BENCHMARK_SETS + DEV_SETS * bool(args.sets))

@@ -5,7 +5,6 @@ import optuna
 from tunaflow.tasks.ensemble import ensemble_candidates
 from tunaflow.tasks.optuna.duplicates import DUPLICATE_OF
 from tunaflow.tasks.optuna.objective import PREDICTIONS
-from tunaflow.tasks.search import SearchResult
 
 
 def _study(trials: list[tuple[str, float, dict]]) -> optuna.Study:
@@ -20,17 +19,13 @@ def _study(trials: list[tuple[str, float, dict]]) -> optuna.Study:
 def test_each_familys_best_comes_before_the_leading_familys_variants():
     study = _study([("rf", 0.83, {}), ("rf", 0.82, {}), ("rf", 0.81, {}), ("svc", 0.80, {}),
                     ("logreg", 0.78, {}), ("rf", 0.84, {})])
-    best = SearchResult(study="s", n_trials=6, best_value=0.84, best_params={}, best_epoch=1, best_trial=5,
-                        search_run_id="")
-    assert [t.number for t in ensemble_candidates(study, best.best_trial, 4)] == [5, 3, 4, 0]
-    assert [t.number for t in ensemble_candidates(study, best.best_trial, 10)] == [5, 3, 4, 0, 1, 2]
+    assert [t.number for t in ensemble_candidates(study, 5, 4)] == [5, 3, 4, 0]
+    assert [t.number for t in ensemble_candidates(study, 5, 10)] == [5, 3, 4, 0, 1, 2]
 
 
 def test_repeats_and_trials_without_predictions_are_no_candidates_and_the_chosen_one_must_have_them():
     study = _study([("rf", 0.9, {}), ("hgb", 0.8, {DUPLICATE_OF: 0}), ("svc", 0.7, {})])
     study.add_trial(optuna.trial.create_trial(value=0.95, params={}, distributions={}, user_attrs={"family": "mlp"}))
-    best = SearchResult(study="s", n_trials=4, best_value=0.9, best_params={}, best_epoch=1, best_trial=0,
-                        search_run_id="")
-    assert [t.number for t in ensemble_candidates(study, best.best_trial, 10)] == [0, 2]
-    best.best_trial = 3  # the chosen trial kept no predictions: no ensemble
-    assert ensemble_candidates(study, best.best_trial, 10) == []
+    assert [t.number for t in ensemble_candidates(study, 0, 10)] == [0, 2]
+    # the chosen trial kept no predictions: no ensemble
+    assert ensemble_candidates(study, 3, 10) == []
