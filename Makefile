@@ -4,21 +4,60 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# TORCH=cpu (the default) pins torch's CPU build through constraints.txt: a wheel this
-# project's machines hold on local disk, installed in seconds. `make venv TORCH=gpu` (on a
-# fresh .venv) drops the pin and lets pip choose torch within pyproject.toml's range: the
-# CUDA build on Linux, several GB; `train.device: auto` then trains on the GPU.
+# Every package, transitive ones included, installs at the exact version in requirements.lock
+# (`make lock` writes it from pyproject.toml's ranges with uv's `pip compile`). uv itself is
+# pinned here and bootstrapped into the venv by pip; it installs the lock in seconds.
+UV_VERSION := 0.13.10
+LOCK   := requirements.lock
+UV     := $(BIN)/uv
+# torch's CPU build: these machines keep its wheel where PIP_FIND_LINKS points (/opt/wheels);
+# elsewhere PyTorch's own page of CPU wheels lists it (constraints.txt pins the version).
+TORCH_WHEELS ?= $(or $(PIP_FIND_LINKS),https://download.pytorch.org/whl/cpu/torch/)
+UV_PIP := --find-links $(TORCH_WHEELS) --quiet
+# TORCH=cpu (the default) installs the lock as it is, torch's CPU build included. `make venv
+# TORCH=gpu` (on a fresh .venv) installs the lock without its torch line, then lets uv choose
+# torch within pyproject.toml's range: the CUDA build on Linux, several GB; `train.device:
+# auto` then trains on the GPU.
 TORCH  ?= cpu
-PIN    := $(if $(filter cpu,$(TORCH)),-c constraints.txt)
-PIP    := $(BIN)/pip install --quiet --disable-pip-version-check $(PIN)
 
-.PHONY: demo test test-all bench venv clean data example-digits-augment example-fashion-augment
+.PHONY: demo test test-all test-latest bench venv lock clean data example-digits-augment example-fashion-augment
 
-$(STAMP): pyproject.toml constraints.txt
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(if $(PIN),$(PIP) torch==2.13.0)
-	$(PIP) -e '.[test,all]'
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+ifeq ($(TORCH),cpu)
+	$(UV) pip sync --python $(BIN)/python $(UV_PIP) $(LOCK)
+else
+	grep -v '^torch==' $(LOCK) > $(VENV)/lock-without-torch.txt
+	$(UV) pip sync --python $(BIN)/python $(UV_PIP) $(VENV)/lock-without-torch.txt
+	$(UV) pip install --python $(BIN)/python --quiet "$$(grep -o '"torch[^"]*"' pyproject.toml | tr -d '"')"
+	touch $(VENV)/.torch-unlocked
+endif
+	# the project itself: its build backend (setuptools) is in the lock, so no isolated build
+	$(UV) pip install --python $(BIN)/python --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The lock: pyproject.toml's ranges resolved to the newest releases today, for this Python.
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra test --extra all --constraint constraints.txt \
+		$(UV_PIP) --python-version 3.11 --upgrade --custom-compile-command 'make lock' --output-file $(LOCK)
+
+# The drift check: a separate environment with the newest releases of every dependency,
+# pyproject.toml's upper bounds lifted (torch stays at its CPU build), so that an upstream
+# release is tried the day it lands; it lists what differs from the lock, then runs the fast tests.
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYTHON) -m tests.lock --unbounded > $(LATEST)/requirements.txt
+	$(LATEST)/bin/uv pip install --python $(LATEST)/bin/python $(UV_PIP) --constraint constraints.txt \
+		--requirement $(LATEST)/requirements.txt
+	$(LATEST)/bin/uv pip install --python $(LATEST)/bin/python --quiet --no-deps --no-build-isolation -e .
+	$(LATEST)/bin/python -m tests.lock
+	TUNAFLOW_UNLOCKED=1 $(LATEST)/bin/python -m pytest
 
 venv: $(STAMP)
 
