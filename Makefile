@@ -96,10 +96,11 @@ example-digits-augment: venv
 example-fashion-augment: venv data
 	$(BIN)/tunaflow run examples/fashion-cnn-augment.yaml
 
-test: venv
+# one test reads the real WordNet files
+test: venv $(WORDNET)
 	$(BIN)/python -m pytest
 
-test-all: venv
+test-all: venv $(WORDNET)
 	$(BIN)/python -m pytest -m ''
 
 bench: venv
