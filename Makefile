@@ -20,7 +20,7 @@ UV_PIP := --find-links $(TORCH_WHEELS) --quiet
 # auto` then trains on the GPU.
 TORCH  ?= cpu
 
-.PHONY: demo test test-all test-latest bench venv lock clean data example-digits-augment example-fashion-augment
+.PHONY: demo test test-all test-latest bench bench-env bench-lock venv lock clean data example-digits-augment example-fashion-augment
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -105,6 +105,22 @@ test-all: venv $(WORDNET)
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+# The peers that bench/model_quality.py --peers runs (AutoGluon, FLAML), in an environment of
+# their own that tunaflow never depends on: exactly bench/requirements-bench.lock, torch's CPU
+# build included; `make bench-lock` writes the lock from bench/requirements-bench.in.
+BENCH_VENV := .venv-bench
+BENCH_LOCK := bench/requirements-bench.lock
+$(BENCH_VENV)/.installed-stamp: $(BENCH_LOCK) | $(UV)
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(BENCH_VENV)
+	$(UV) pip sync --python $(BENCH_VENV)/bin/python $(UV_PIP) $(BENCH_LOCK)
+	touch $@
+
+bench-env: $(BENCH_VENV)/.installed-stamp
+
+bench-lock: | $(UV)
+	$(UV) pip compile bench/requirements-bench.in --override bench/overrides-bench.txt $(UV_PIP) \
+		--python-version 3.11 --upgrade --custom-compile-command 'make bench-lock' --output-file $(BENCH_LOCK)
 
 clean:
 	rm -rf .tunaflow build *.egg-info
