@@ -1,6 +1,8 @@
 """Text augmentation: each EDA operation on fixed seeds, synonyms from WordNet's files, train
 batches only through the augmentation, and clear errors when WordNet or a translator is missing."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from tunaflow.components.augment import build_augmentation
 from tunaflow.components.errors import SpecError
 from tunaflow.components.spec import AugmentSpec
 from tunaflow.components.text_augment import TextEDA, check_text_resources, synonym_table
-from tunaflow.components.wordnet import _synonyms, synonyms
+from tunaflow.components.wordnet import WORDNET_DIR, WORDNET_PACKAGES, _synonyms, synonyms
 
 ROWS = np.array([[2, 3, 4, 5, 6, 7, 0, 0], [8, 9, 10, 11, 0, 0, 0, 0]], dtype=np.float32)
 TABLE = {3: np.array([20, 21]), 9: np.array([30])}
@@ -64,6 +66,27 @@ def test_synonyms_come_from_wordnet_data_files(tmp_path, monkeypatch):
     _synonyms.cache_clear()
     assert synonyms()["movie"] == {"film", "picture"} and synonyms()["good"] == {"nice"}
     assert {k: v.tolist() for k, v in synonym_table(["movie", "film", "good", "tree"]).items()} == {2: [3], 3: [2]}
+
+
+@pytest.mark.skipif(not (Path(WORDNET_DIR) / "data.noun").is_file(),
+                    reason=f"the real WordNet is not installed ({WORDNET_DIR}/data.noun is absent): "
+                           f"apt-get install {WORDNET_PACKAGES} (make test does)")
+def test_the_real_wordnet_gives_the_synonyms_a_reader_expects(monkeypatch):
+    """The Debian package's own files through tunaflow's reader, not a fake written to look like them."""
+    monkeypatch.delenv("TUNAFLOW_WORDNET_DIR", raising=False)
+    _synonyms.cache_clear()
+    table = synonyms()
+    assert {"auto", "automobile", "motorcar"} <= table["car"] and "car" in table["automobile"]
+    assert {"film", "flick"} <= table["movie"]  # nouns
+    assert "purchase" in table["buy"]  # verbs
+    assert "large" in table["big"] and "glad" in table["happy"]  # adjectives
+    assert "cognizant" in table["aware"] and "appalled" in table["aghast"]  # listed as "aware(p)", "aghast(p)"
+    assert {"rapidly", "speedily"} <= table["quickly"]  # adverbs
+    assert len(table) > 40_000 and all(word not in others for word, others in table.items())
+    assert not [word for word in table if not word.isalpha() or word != word.lower()]  # no "hot_dog", "Car"
+    assert {k: v.tolist() for k, v in synonym_table(["car", "tree", "automobile", "auto"]).items()} == \
+        {2: [4, 5], 4: [2, 5], 5: [2, 4]}
+    _synonyms.cache_clear()
 
 
 def test_missing_wordnet_is_a_clear_error(tmp_path, monkeypatch):
