@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
+
+# the API's errors, results and its retraining functions are reachable here with the rest: the
+# command line imports this module and nothing below it
+from tunaflow.components.errors import DataError, NoCompleteTrial, SpecError, UserInputError
+from tunaflow.components.interrupt_guard import Interrupted, set_exit_deadline
+from tunaflow.results import (
+    DeployResult,
+    RetrainResult,
+    RollbackResult,
+    RunResult,
+    SpecSummary,
+    StarterResult,
+    WorkerResult,
+)
+from tunaflow.retraining import deploy, rollback
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -22,67 +36,6 @@ if TYPE_CHECKING:
 
     SpecLike: TypeAlias = ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str]
     Overrides: TypeAlias = Mapping[str, Any] | Sequence[str] | None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What ``tunaflow run --json`` prints: the study, the best trial, the registered model."""
-
-    study: str
-    n_trials: int
-    n_pruned: int
-    best_value: float | None
-    best_params: dict
-    best_trial: int | None
-    test_metrics: dict
-    mlflow_run_id: str
-    model_uri: str
-    registered_model: str
-    version: str
-    alias: str
-    prefect_flow_run_id: str | None
-    more_data_helps: bool | None
-    # per model family, best first: trials, pruned, reused, best validation value and trial, test score, seconds
-    leaderboard: list[dict] | None = None
-
-    JSON_KEYS = ("study", "n_trials", "best_value", "best_params", "test_metrics", "mlflow_run_id", "model_uri",
-                 "alias", "registered_model", "version", "prefect_flow_run_id", "more_data_helps", "leaderboard")
-
-    @classmethod
-    def from_summary(cls, summary: dict):
-        return cls(**{f.name: summary.get(f.name) for f in fields(cls)})
-
-    def to_json(self) -> dict:
-        """The object ``--json`` prints (plain JSON values)."""
-        return {key: getattr(self, key) for key in self.JSON_KEYS}
-
-
-@dataclass(frozen=True)
-class RetrainResult(RunResult):
-    """A retraining: the run's fields, and whether the challenger took the champion alias."""
-
-    decision: str = "kept"  # promoted | kept
-    reason: str = ""
-    compared_with: str | None = None
-    champion_version: str | None = None
-    champion_metrics: dict | None = field(default=None)
-    warm_started_from_study: str | None = None
-
-    JSON_KEYS = RunResult.JSON_KEYS + ("decision", "reason", "compared_with", "champion_version",
-                                       "champion_metrics", "warm_started_from_study")
-
-
-@dataclass(frozen=True)
-class WorkerResult:
-    """What one ``tunaflow worker`` did: its name, the study, trials finished, seconds."""
-
-    study: str
-    worker: str
-    trials: int
-    seconds: float
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def override_list(overrides: Overrides) -> list[str]:
@@ -137,6 +90,33 @@ def validate(spec: SpecLike, overrides: Overrides = None, *, resumes_study: bool
     return spec
 
 
+def describe(spec: SpecLike) -> SpecSummary:
+    """What a spec trains on which data, and the space it searches, as ``tunaflow validate`` prints
+    it. A spec that ``validate`` returned is told as it is; anything else is validated first."""
+    from tunaflow.components.resolve import describe_resolution
+    from tunaflow.components.space import describe_space, format_space
+    from tunaflow.components.spec import ExperimentSpec
+
+    if not isinstance(spec, ExperimentSpec):
+        spec = validate(spec)
+    search = spec.search
+    return SpecSummary(name=spec.name, task=spec.data.task, family=spec.model.family, source=str(spec.data.source),
+                       metric=search.metric, direction=search.direction, n_trials=search.trial_budget,
+                       timeout=search.timeout, resolution=describe_resolution(spec),
+                       space_lines=format_space(search.searched), space=describe_space(search.searched))
+
+
+def report_interrupt(interrupt: KeyboardInterrupt) -> int:
+    """End an interrupted command: its one line (what was left and how) on the user's terminal, even
+    while the interrupt has silenced this process's stderr, then quiet for what exiting libraries print
+    after it; the exit code a shell reports for the signal (130 Ctrl-C, 143 SIGTERM) comes back."""
+    from tunaflow.components.interrupt_guard import console_line, exit_code, silence_console
+
+    console_line(f"tunaflow: {interrupt}" if str(interrupt) else "tunaflow: interrupted")
+    silence_console()
+    return exit_code(interrupt)
+
+
 def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
     """Start Prefect's temporary server (it boots while ``prepare`` checks the input), then
     run the call that ``prepare`` returns once the server is ready. The server serves this
@@ -145,7 +125,7 @@ def with_prefect_server(prepare: Callable[[], Callable[[], Any]]):
     Nothing is started when ``PREFECT_API_URL`` (or the active profile) names a server.
     A Ctrl-C or SIGTERM ends it all cleanly (tasks/interrupted.py) and raises ``Interrupted``.
     """
-    from tunaflow.components.interrupt_guard import Interrupted, InterruptGuard, exit_deadline
+    from tunaflow.components.interrupt_guard import InterruptGuard, exit_deadline
     from tunaflow.tasks.interrupted import end_interrupted, watch_flow_runs
     from tunaflow.tasks.prefect.server import shared_temporary_server
 
@@ -222,28 +202,11 @@ def predict(model_uri: str, input_path: str | os.PathLike[str], out: str | os.Pa
 
     The file holds ``label`` and one ``proba_<class>`` per class for every input row.
     """
-    from tunaflow.components.errors import UserInputError
     from tunaflow.tasks.mlflow.predict import predict_file
 
     if batch_size < 1:
         raise UserInputError("--batch-size", f"expected a positive number of rows, got {batch_size}")
     return predict_file(model_uri, str(input_path), str(out), batch_size, progress=progress)
-
-
-@dataclass(frozen=True)
-class StarterResult:
-    """What ``tunaflow init`` wrote: the spec file, and what it guessed about the data."""
-
-    path: str
-    name: str
-    target: str | None
-    target_guessed: bool
-    task: str
-    kind: str
-    families: list[str]
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def init(data: str | os.PathLike[str], target: str | None = None,

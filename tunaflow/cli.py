@@ -1,56 +1,58 @@
-"""The command line: parse, validate, call a flow. Exit 0 ok, 2 bad input, 1 unexpected failure."""
+"""The command line: parse the arguments, call the Python API's function of the command, print
+what it returns. Exit 0 ok, 2 bad input, 1 unexpected failure."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import sys
+
+from tunaflow import api
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 INTERRUPT_DEADLINE = 4.5  # seconds from Ctrl-C to exit 130, the run's state cleaned up or not
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tunaflow.api import version
-
+    # one declaration of --set, inherited by every command that reads a spec
+    overrides = argparse.ArgumentParser(add_help=False)
+    overrides.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                           help="override a spec field, e.g. --set train.lr=0.01 (repeatable)")
     parser = argparse.ArgumentParser(prog="tunaflow", description="AutoML flows for neural networks.")
-    parser.add_argument("--version", action="version", version=f"tunaflow {version()}")
+    parser.add_argument("--version", action="version", version=f"tunaflow {api.version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a spec end to end as a Prefect flow")
+    run = sub.add_parser("run", parents=[overrides], help="run a spec end to end as a Prefect flow")
     run.add_argument("spec", help="experiment spec (YAML)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a spec field, e.g. --set train.lr=0.01 (repeatable)")
     run.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
     run.add_argument("--no-learning-curve", action="store_true",
                      help="skip the learning curve of the best configuration (train.learning_curve.enabled)")
-    validate = sub.add_parser("validate", help="check a spec and its data, print the resolved search space; "
-                                               "change nothing")
+    validate = sub.add_parser("validate", parents=[overrides],
+                              help="check a spec and its data, print the resolved search space; change nothing")
     validate.add_argument("spec")
-    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     validate.add_argument("--json", action="store_true", help="print the resolved settings as one JSON object")
     init = sub.add_parser("init", help="write a commented starter spec for a data file")
     init.add_argument("data", help="a .csv/.parquet/.npz file, a folder of class folders, or a bundled set")
     init.add_argument("--target", help="the target column (default: the table's last column)")
     init.add_argument("--out", help="the spec file to write (default: NAME.yaml here); never overwritten")
     sub.add_parser("schema", help="print the JSON schema of the spec")
-    worker = sub.add_parser("worker", help="join a spec's study from another process or machine and run "
-                                           "trials until its budget is spent")
+    worker = sub.add_parser("worker", parents=[overrides], help="join a spec's study from another process or "
+                                                               "machine and run trials until its budget is spent")
     worker.add_argument("spec")
-    worker.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
-    _add_registry_commands(sub)
+    _add_registry_commands(sub, overrides)
     return parser
 
 
-def _add_registry_commands(sub) -> None:
+def _add_registry_commands(sub, overrides: argparse.ArgumentParser) -> None:
     """Retraining, deployment and consumers of the registered model (issue 7)."""
-    retrain = sub.add_parser("retrain", help="train a challenger once; promote it only if it beats the champion")
+    retrain = sub.add_parser("retrain", parents=[overrides],
+                             help="train a challenger once; promote it only if it beats the champion")
     retrain.add_argument("spec")
-    retrain.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     retrain.add_argument("--json", action="store_true", help="print a JSON summary as the last line of stdout")
-    deploy = sub.add_parser("deploy", help="serve the spec's retraining on a cron schedule (runs until stopped)")
+    deploy = sub.add_parser("deploy", parents=[overrides],
+                            help="serve the spec's retraining on a cron schedule (runs until stopped)")
     deploy.add_argument("spec")
-    deploy.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     deploy.add_argument("--cron", default="0 3 * * *", help='cron expression (default "0 3 * * *": daily at 03:00)')
     deploy.add_argument("--timezone", default="UTC", help="IANA time zone of the cron expression (default UTC)")
     deploy.add_argument("--prefect-yaml", metavar="FILE",
@@ -79,10 +81,8 @@ def _print_summary(result) -> None:
         f"more data    {_more_data(result.more_data_helps)}\n"
         f"mlflow run   {result.mlflow_run_id}"
     )
-    if result.leaderboard:
-        from tunaflow.components.leaderboard import leaderboard_text, rows_from_json
-
-        print(f"\nleaderboard (model families, best first)\n{leaderboard_text(rows_from_json(result.leaderboard))}")
+    if board := result.leaderboard_text():
+        print(f"\nleaderboard (model families, best first)\n{board}")
 
 
 def _more_data(verdict: bool | None) -> str:
@@ -93,8 +93,6 @@ def _more_data(verdict: bool | None) -> str:
 
 
 def _run(args) -> int:
-    from tunaflow import api
-
     result = api.run(args.spec, args.overrides, learning_curve=False if args.no_learning_curve else None)
     _print_summary(result)
     if args.json:
@@ -103,8 +101,6 @@ def _run(args) -> int:
 
 
 def _retrain(args) -> int:
-    from tunaflow import api
-
     result = api.retrain(args.spec, args.overrides)
     _print_summary(result)
     print(f"decision     {result.decision}: {result.reason}\n"
@@ -115,90 +111,44 @@ def _retrain(args) -> int:
 
 
 def _deploy(args) -> int:
-    from tunaflow import api
-
-    api.validate(args.spec, args.overrides, resumes_study=False)
-    # the deployment keeps the spec as written: each scheduled run resolves it (task, space,
-    # budget) against the data of that day, which may have grown past a family's limit
-    spec = api.load_spec(args.spec, args.overrides)
-    from tunaflow.deployments import retrain as retrain_deployment  # imports Prefect's deployment machinery
-
-    if args.prefect_yaml:
-        command = " ".join(["tunaflow deploy", args.spec, "--cron", repr(args.cron), "--timezone", args.timezone,
-                            *[f"--set {o}" for o in args.overrides], "--work-pool", args.work_pool,
-                            "--prefect-yaml", args.prefect_yaml])
-        path = retrain_deployment.write_prefect_yaml(args.prefect_yaml, spec, args.cron, args.timezone,
-                                                     args.work_pool, command)
-        print(f"wrote {path}: deployment {retrain_deployment.deployment_name(spec)} for work pool {args.work_pool}")
-        return EXIT_OK
-    retrain_deployment.cron_schedule(args.cron, args.timezone)  # bad input before a server starts
-    from tunaflow.tasks.prefect.server import start_temporary_server
-
-    # a long-running deployment needs the server's scheduler: a full server, not an ephemeral one
-    server = start_temporary_server(scheduler=True)
-    try:
-        if server is not None:
-            server.wait_ready()
-        retrain_deployment.serve_retraining(spec, args.cron, args.timezone)
-    finally:
-        if server is not None:
-            server.stop()
+    result = api.deploy(args.spec, args.overrides, cron=args.cron, timezone=args.timezone,
+                        prefect_yaml=args.prefect_yaml, work_pool=args.work_pool)
+    if result.prefect_yaml:
+        print(f"wrote {result.prefect_yaml}: deployment {result.deployment} for work pool {result.work_pool}")
     return EXIT_OK
 
 
 def _rollback(args) -> int:
-    from tunaflow.components.errors import UserInputError
-    from tunaflow.tasks.mlflow.registry import rollback_alias
-    from tunaflow.tasks.settings import missing_sqlite_file, tracking_uri
-
-    if missing_sqlite_file(tracking_uri()):
-        raise UserInputError(args.name, "no registered model of that name (empty registry)")
-    from tunaflow.tasks.mlflow.tracking import use_tracking_store
-
-    use_tracking_store()
-    before, after = rollback_alias(args.name, args.alias)
-    print(f"models:/{args.name}@{args.alias}: version {before} -> {after}")
+    result = api.rollback(args.name, args.alias)
+    print(f"models:/{result.registered_model}@{result.alias}: version {result.from_version} -> {result.to_version}")
     return EXIT_OK
 
 
 def _predict(args) -> int:
-    from tunaflow import api
-
     n = api.predict(args.model_uri, args.input, args.out, batch_size=args.batch_size, progress=True)
     print(f"scored {n} row(s) with {args.model_uri} -> {args.out}")
     return EXIT_OK
 
 
 def _worker(args) -> int:
-    from tunaflow import api
-
     report = api.worker(args.spec, args.overrides)
     print(f"worker {report.worker}: {report.trials} trial(s) of study {report.study} in {report.seconds:.0f}s")
     return EXIT_OK
 
 
 def _validate(args) -> int:
-    from tunaflow import api
-
-    from tunaflow.components.resolve import describe_resolution
-    from tunaflow.components.space import describe_space, format_space
-
     spec = api.validate(args.spec, args.overrides)
-    print(f"{args.spec}: ok ({spec.name}: {spec.model.family} on {spec.data.source}, {spec.data.task}, "
-          f"{describe_resolution(spec)})")
-    print(f"search space ({spec.search.metric}, {spec.search.direction}):")
-    print("\n".join(format_space(spec.search.searched)) or "  (empty: one configuration)")
+    summary = api.describe(spec)
+    print(f"{args.spec}: ok ({summary.name}: {summary.family} on {summary.source}, {summary.task}, "
+          f"{summary.resolution})")
+    print(f"search space ({summary.metric}, {summary.direction}):")
+    print("\n".join(summary.space_lines) or "  (empty: one configuration)")
     if args.json:
-        search = spec.search
-        print(json.dumps({"spec": args.spec, "name": spec.name, "task": spec.data.task, "family": spec.model.family,
-                          "metric": search.metric, "n_trials": search.trial_budget, "timeout": search.timeout,
-                          "space": describe_space(search.searched)}))
+        print(json.dumps({"spec": args.spec, **summary.to_json()}))
     return EXIT_OK
 
 
 def _init(args) -> int:
-    from tunaflow import api
-
     result = api.init(args.data, args.target, args.out)
     if result.target_guessed:
         print(f"target: {result.target!r}, the last column (use --target COL for another)")
@@ -209,51 +159,65 @@ def _init(args) -> int:
 
 
 def _schema(args) -> int:
-    from tunaflow import api
-
     print(json.dumps(api.schema(), indent=2))
     return EXIT_OK
 
 
+# each command calls the Python API's function of the same name
+COMMANDS = {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,
+            "deploy": _deploy, "rollback": _rollback, "predict": _predict, "init": _init}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from tunaflow.components.errors import NoCompleteTrial, UserInputError
-    from tunaflow.components.interrupt_guard import set_exit_deadline
-
-    set_exit_deadline(INTERRUPT_DEADLINE)
-
+    api.set_exit_deadline(INTERRUPT_DEADLINE)
     try:
-        return {"run": _run, "validate": _validate, "schema": _schema, "worker": _worker, "retrain": _retrain,
-                "deploy": _deploy, "rollback": _rollback, "predict": _predict, "init": _init}[args.command](args)
-    except UserInputError as error:
+        return COMMANDS[args.command](args)
+    except api.UserInputError as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except NoCompleteTrial as error:
+    except api.NoCompleteTrial as error:
         print(f"tunaflow: error: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     except KeyboardInterrupt as interrupt:
-        from tunaflow.components.interrupt_guard import console_line, exit_code, silence_console
+        return api.report_interrupt(interrupt)
 
-        console_line(f"tunaflow: {interrupt}" if str(interrupt) else "tunaflow: interrupted")
-        silence_console()  # the one line is said: what exiting libraries print after it is noise
-        return exit_code(interrupt)
+
+class _PromptExit:
+    """The console script's last exit handler: registered before any other (importing the command
+    line registers none), it runs after all of them, since exit handlers run last-registered
+    first; it flushes the output and ends the process with the command's code, skipping the
+    module-by-module teardown that would follow."""
+
+    def __init__(self) -> None:
+        self.code: int | None = None  # unknown (an uncaught exception): the interpreter exits as usual
+
+    def __call__(self) -> None:
+        if self.code is None:
+            return
+        import logging
+
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # closed, or a reader gone
+                pass
+        os._exit(self.code)
 
 
 def run() -> None:
     """The console script: ``main``, then a prompt exit.
 
-    Tearing down torch, MLflow and Prefect module by module takes seconds after the work
-    is done; exit handlers run and output is flushed, then the process ends.
+    The interpreter exits as usual, its threads joined and every exit handler run (MLflow's
+    queues of asynchronous logging flushed, Prefect's log and event workers drained, the
+    temporary Prefect server stopped), up to the handler registered here, the last to run;
+    the seconds of tearing down torch, MLflow and Prefect module by module are skipped.
     """
-    code = main()
-    import atexit
-    import logging
-
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    prompt_exit = _PromptExit()
+    atexit.register(prompt_exit)
+    prompt_exit.code = main()
+    sys.exit(prompt_exit.code)
 
 
 if __name__ == "__main__":
