@@ -7,13 +7,15 @@ skorch's own versions build an optimizer closure, announce ``on_grad_computed`` 
 generator over the parameters, convert the batch through ``to_tensor``, set the train mode
 of every module, read the loss with ``loss.item()`` (a device sync on a GPU) and write two
 per-batch history records: on the digits MLP of ``bench/training_loop.py`` about a tenth
-of the batch time. Here (``notify`` and ``_set_training`` are called, never overridden):
+of the batch time. Here (``notify`` is called, never overridden):
 
 - ``train_step``: zero the gradients, ``train_step_single``, ``on_grad_computed`` only when
   a callback (gradient clipping) or the net implements it, the optimizer's step. An
   optimizer that evaluates the loss several times per step (LBFGS) keeps skorch's closure.
 - ``train_step_single``: skorch's (forward, ``get_loss``, backward); the train mode is set
-  when the module is not in it (after a validation pass), not before every batch.
+  when the module is not in it (after a validation pass), not before every batch, on
+  ``module_`` and ``criterion_`` (skorch's private ``_set_training`` does the same for every
+  registered module; these nets register no others).
 - ``infer``/``get_loss``: a tensor batch goes to the module and the criterion as it is
   (moved to the device only when it is elsewhere); anything else takes skorch's way.
 - ``run_single_epoch``: the same events per batch (``on_batch_begin``, the step,
@@ -64,7 +66,9 @@ class LeanSteps:
 
     def train_step_single(self, batch, **fit_params):
         if not self.module_.training:
-            self._set_training(True)
+            self.module_.train()
+            if isinstance(self.criterion_, torch.nn.Module):
+                self.criterion_.train()
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)

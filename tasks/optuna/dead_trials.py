@@ -31,9 +31,9 @@ def _orphaned(trial: FrozenTrial, grace: float | None) -> bool:
     return datetime.now() - trial.datetime_start > timedelta(seconds=grace)
 
 
-def _fail(storage: optuna.storages.BaseStorage, trial: FrozenTrial) -> bool:
+def _fail(storage: optuna.storages.BaseStorage, trial_id: int) -> bool:
     try:
-        return storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        return storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
     except UpdateFinishedTrialError:  # another process got there first: it handles the trial
         return False
 
@@ -44,12 +44,21 @@ def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage,
     """FAIL the study's RUNNING trials of dead workers of this host (then ``on_failed``), and
     those no worker named within ``orphan_after`` seconds; their numbers."""
     failed, numbers = [], []
+    # a FrozenTrial's storage id is private (_trial_id): the storage's public lookups give it
+    study_id = None
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if _orphaned(trial, orphan_after):
-            if _fail(storage, trial):
-                numbers.append(trial.number)
-        elif worker_is_dead(trial.user_attrs.get(keys.WORKER, "")) and _fail(storage, trial):
-            failed.append(trial._trial_id)
+        orphaned = _orphaned(trial, orphan_after)
+        if not orphaned and not worker_is_dead(trial.user_attrs.get(keys.WORKER, "")):
+            continue
+        if study_id is None:
+            study_id = storage.get_study_id_from_name(study.study_name)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        if not _fail(storage, trial_id):
+            continue
+        if orphaned:
+            numbers.append(trial.number)
+        else:
+            failed.append(trial_id)
     for trial_id in failed:
         trial = copy.deepcopy(storage.get_trial(trial_id))
         numbers.append(trial.number)

@@ -1,10 +1,11 @@
 """Prefect's temporary local server, started the moment the command line starts.
 
-Prefect starts the same server (uvicorn serving ``prefect.server.api.server:create_app``)
-on its first API call, in the foreground, and waits up to 5 s for it at exit. Starting
-it first lets it boot on one core while tunaflow imports and checks the spec on the
-other, and stopping it ourselves, once Prefect's log and event queues are flushed, ends
-the process promptly. Nothing is started when PREFECT_API_URL points at a server.
+Prefect starts the same server (uvicorn serving ``prefect.server.api.server:create_app``;
+here through ``server_app``'s factories) on its first API call, in the foreground, and waits
+up to 5 s for it at exit. Starting it first lets it boot on one core while tunaflow imports
+and checks the spec on the other, and stopping it ourselves, once Prefect's log and event
+queues are flushed, ends the process promptly. Nothing is started when PREFECT_API_URL points
+at a server.
 
 One process has one such server: Prefect reads its API URL once, when first imported, so a
 second ``tunaflow.run()`` in a notebook uses the first one's server (started again on the
@@ -42,17 +43,18 @@ class TemporaryServer:
     def __init__(self, scheduler: bool = False, port: int | None = None) -> None:
         self.port = port or _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
-        package = Path(importlib.util.find_spec("prefect").origin).parent
-        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
+        # uvicorn puts its --app-dir first on the server's sys.path (default: the working
+        # directory, where a user's file could shadow a module): the installed packages' folder
+        packages = Path(importlib.util.find_spec("prefect").origin).parent.parent
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0"}
         # no network is expected of users' machines: no telemetry attempts (a user's setting wins)
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        if not scheduler:
-            # an ephemeral server skips the background services (the scheduler among them)
-            env["PREFECT__SERVER_EPHEMERAL"] = "1"
         env.pop("PREFECT_API_URL", None)
+        # an ephemeral app skips the background services (the scheduler among them)
+        factory = "scheduling_app" if scheduler else "ephemeral_app"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(package.parent), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(packages), "--factory",
+             f"tunaflow.tasks.prefect.server_app:{factory}", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "error", "--lifespan", "on"],
             env=env, stdin=subprocess.DEVNULL,
             # Ctrl-C reaches the terminal's foreground process group: the server, in a session
@@ -98,14 +100,15 @@ class TemporaryServer:
         """Flush what Prefect still has to send, then stop the server: SIGTERM, and SIGKILL after
         ``grace`` seconds (0: at once)."""
         if self.process.poll() is None:
-            try:
-                from prefect.events.worker import EventsWorker
-                from prefect.logging.handlers import APILogWorker
-
-                APILogWorker.drain_all(timeout=10)
-                EventsWorker.drain_all(timeout=10)
-            except ImportError:  # prefect was never imported: nothing to flush
-                pass
+            # only a module already imported can hold queued logs or events; importing Prefect
+            # now, from an exit handler, would cost seconds and fail at the interpreter's
+            # shutdown (its import registers exit handlers, refused by then)
+            handlers = sys.modules.get("prefect.logging.handlers")
+            events = sys.modules.get("prefect.events.worker")
+            if handlers is not None:
+                handlers.APILogWorker.drain_all(timeout=10)
+            if events is not None:
+                events.EventsWorker.drain_all(timeout=10)
             if grace > 0:
                 self.process.terminate()
             try:

@@ -206,26 +206,63 @@ def test_sigmoid_output_for_two_classes():
         build_module(MLPSpec(units=[8], output="sigmoid"), (4,), 3, "tabular", np.zeros(4), np.ones(4))
 
 
+class _Watched(optuna.samplers.BaseSampler):
+    """A sampler that delegates to ``inner`` through Optuna's public sampler interface and records
+    how many trials the study it is shown holds and whether ``inner`` modelled the space."""
+
+    def __init__(self, inner: optuna.samplers.BaseSampler):
+        self.inner, self.shown, self.modelled = inner, [], []
+
+    def infer_relative_search_space(self, study, trial):
+        self.shown.append(len(study.get_trials(deepcopy=False)))
+        return self.inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        params = self.inner.sample_relative(study, trial, search_space)
+        self.modelled.append(bool(params))
+        return params
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self.inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self.inner.before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self.inner.after_trial(study, trial, state, values)
+
+
+def _models_after(sampler: optuna.samplers.BaseSampler, study: optuna.Study) -> tuple[bool, int]:
+    """Whether ``sampler`` models the space (no random start-up) for the study's next trial, and
+    how many trials the study it was shown held."""
+    study.sampler = watched = _Watched(sampler)
+    study.ask().suggest_float("q", 0, 1)
+    return watched.modelled[-1], watched.shown[-1]
+
+
 def test_tpe_under_hyperband_starts_modelling_sooner():
     # hyperband makes random start-up trials cheap; few of them are needed (bench/REPORT.md)
-    plain = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "median"})).search, 0)
-    banded = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"})).search, 0)
-    assert banded._n_startup_trials < plain._n_startup_trials
+    def models_after_three(pruner: str) -> bool:
+        sampler = build_sampler(build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": pruner})).search, 0)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda trial: trial.suggest_float("q", 0, 1), n_trials=3)
+        return _models_after(sampler, study)[0]
+
+    assert models_after_three("hyperband") and not models_after_three("median")
 
 
 def test_tpe_under_hyperband_models_every_brackets_trials():
     # strategy._startup_trials counts on it: Optuna hands the sampler a bracket's view of
     # the study, yet TPE's history is the whole study
     spec = build_spec(tiny_spec_tree(search={"n_trials": 30, "pruner": "hyperband"}))
-    pruner = build_pruner(spec.search, 20)
-    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(spec.search, 20),
+                                sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(_rising(), n_trials=30)
-    newest = study.ask()
-    brackets = {pruner._get_bracket_id(study, t) for t in study.trials}
-    assert len(brackets) > 1  # the trials really are spread over several brackets
-    bracket_view = optuna.pruners._filter_study(study, study._storage.get_trial(newest._trial_id))
-    assert len(bracket_view.get_trials(deepcopy=False)) < 31  # the pruner's view: one bracket
-    assert len(bracket_view._get_trials(deepcopy=False, states=None)) == 31  # TPE's view: all of them
+    # a TPE that waits for more trials than the bracket it is shown holds, fewer than the study's
+    tpe = optuna.samplers.TPESampler(seed=0, multivariate=True, group=True, n_startup_trials=28)
+    modelled, shown = _models_after(tpe, study)
+    assert shown < 28  # the view it is shown: one bracket of the study's 31 trials
+    assert modelled  # yet it counted all 30 finished trials: its history is the whole study
 
 
 def test_equal_accuracies_are_broken_by_the_lower_log_loss_then_the_first():

@@ -8,11 +8,15 @@ from tunaflow.tasks.worker import _optimize_once
 
 
 def test_a_trial_failed_by_another_worker_while_running_is_dropped_not_fatal(caplog):
-    study = optuna.create_study()
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage)
 
     def objective(trial):
-        # what a surviving worker does to a trial it saw no heartbeat from
-        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        # what a surviving worker does to a trial it saw no heartbeat from (through the storage:
+        # the trial's storage id is found by the study's name and the trial's number)
+        study_id = storage.get_study_id_from_name(study.study_name)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
         return 1.0
 
     with caplog.at_level(logging.WARNING):
