@@ -43,6 +43,9 @@ class TemporaryServer:
     def __init__(self, scheduler: bool = False, port: int | None = None) -> None:
         self.port = port or _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
+        # the server keeps its SQLite database in PREFECT_HOME: SQLite cannot create the folder,
+        # and a server that cannot open its file exits at start (code 3)
+        _prefect_home().mkdir(parents=True, exist_ok=True)
         # uvicorn puts its --app-dir first on the server's sys.path (default: the working
         # directory, where a user's file could shadow a module): the installed packages' folder
         packages = Path(importlib.util.find_spec("prefect").origin).parent.parent
@@ -168,9 +171,13 @@ def shared_temporary_server() -> TemporaryServer | None:
     return _shared
 
 
+def _prefect_home() -> Path:
+    return Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).expanduser()
+
+
 def _profile_names_a_server() -> bool:
     """Whether the active Prefect profile sets an API URL (read without importing prefect)."""
-    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
+    home = _prefect_home()
     profiles = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml"))
     if not profiles.is_file():
         return False
